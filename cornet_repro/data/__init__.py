@@ -1,0 +1,1 @@
+"""Data: published numbers, real Brain-Score files (BrainIO), and the simulated experiment."""

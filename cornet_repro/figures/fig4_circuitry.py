@@ -1,0 +1,80 @@
+"""Fig. 4: how ImageNet top-1 and Brain-Score change per circuitry variant (published, transcribed)."""
+
+from __future__ import annotations
+
+import matplotlib.pyplot as plt
+import numpy as np
+import pandas as pd
+
+from .style import CIRCUIT_MAGENTA, SOURCE_STYLE, paper_style
+
+DELTAS = (("delta_imagenet_top1_pct", "Δ ImageNet top-1, %"), ("delta_brain_score_pct", "Δ Brain-Score, %"))
+
+
+def circuitry_table(published: pd.DataFrame, recomputed: pd.DataFrame | None = None) -> pd.DataFrame:
+    """The Fig. 4 table: published deltas, and recomputed ones beside them when given.
+
+    ``recomputed`` has columns ``group``, ``variant``, the two delta columns in percent, optional
+    ``*_sd`` spreads over seeds and a ``source`` column; it is matched on (group, variant).
+    """
+    table = published[["group_no", "group", "variant", "is_default", *[c for c, _ in DELTAS]]].copy()
+    if recomputed is not None and not recomputed.empty:
+        extra = recomputed.set_index(["group", "variant"]).add_prefix("recomputed_")
+        table = table.join(extra, on=["group", "variant"])
+    return table
+
+
+def format_circuitry_table(table: pd.DataFrame) -> pd.DataFrame:
+    """The table as the paper prints it: the default row per group marked, deltas as signed integers."""
+    def signed(v):
+        return "–" if pd.isna(v) else f"{v:+.0f}" if v != 0 else "0"
+
+    out = pd.DataFrame({
+        "group": table["group"],
+        "variant": np.where(table["is_default"], table["variant"] + " (CORnet-S)", table["variant"]),
+        "Δ ImageNet top-1, % (published)": table["delta_imagenet_top1_pct"].map(signed),
+        "Δ Brain-Score, % (published)": table["delta_brain_score_pct"].map(signed),
+    })
+    for column, label in DELTAS:
+        if f"recomputed_{column}" in table:
+            values = table[f"recomputed_{column}"].map(lambda v: "–" if pd.isna(v) else f"{v:+.1f}")
+            sd = table.get(f"recomputed_{column}_sd")
+            if sd is not None:
+                values = values + sd.map(lambda v: "" if pd.isna(v) else f" ± {v:.1f}")
+            out[f"{label} (recomputed)"] = values
+    return out
+
+
+def plot_fig4(table: pd.DataFrame) -> plt.Figure:
+    """Dot plot of the deltas per variant, grouped as in the paper; default rows in bold."""
+    rows = table.reset_index(drop=True)
+    y = np.arange(len(rows))[::-1]
+    has_recomputed = "recomputed_delta_imagenet_top1_pct" in rows
+    with paper_style():
+        fig, axes = plt.subplots(1, 2, figsize=(10, 0.28 * len(rows) + 1.2), sharey=True)
+        for ax, (column, label) in zip(axes, DELTAS):
+            ax.axvline(0, color="0.7", lw=0.8)
+            ax.scatter(rows[column], y, color=CIRCUIT_MAGENTA, s=30, zorder=3, label="published (transcribed)")
+            defaults = rows["is_default"].to_numpy(bool)
+            ax.scatter(np.zeros(defaults.sum()), y[defaults], s=30, facecolor="white", edgecolor=CIRCUIT_MAGENTA,
+                       zorder=3, label="CORnet-S baseline")
+            if has_recomputed:
+                sources = rows["recomputed_source"].dropna() if "recomputed_source" in rows else pd.Series([])
+                style = dict(SOURCE_STYLE[sources.iloc[0] if len(sources) else "simulated"], zorder=4)
+                ax.errorbar(rows[f"recomputed_{column}"], y, xerr=rows.get(f"recomputed_{column}_sd"),
+                            fmt="none", ecolor="0.3", lw=0.8)
+                ax.scatter(rows[f"recomputed_{column}"], y, label="recomputed here", **style)
+            ax.set_xlabel(label)
+            ax.spines["left"].set_visible(False)
+            ax.tick_params(axis="y", length=0)
+        labels = [f"{g}: {v}" for g, v in zip(rows["group"], rows["variant"])]
+        axes[0].set_yticks(y, labels, fontsize=8)
+        for tick, default in zip(axes[0].get_yticklabels(), rows["is_default"]):
+            if default:
+                tick.set_fontweight("bold")
+        for boundary in np.flatnonzero(rows["group_no"].diff().fillna(0).to_numpy() != 0):
+            for ax in axes:
+                ax.axhline(y[boundary] + 0.5, color="0.85", lw=0.6)
+        axes[1].legend(loc="lower right", fontsize=8)
+        fig.tight_layout()
+    return fig

@@ -1,0 +1,194 @@
+"""Execute the book's notebooks with papermill, behind a cache that is never stale.
+
+A notebook is re-executed when, and only when, its cache key changes. The key hashes:
+the notebook source, its parameters, every file of the ``cornet_repro`` package (code and data),
+every file named by a path-valued parameter (e.g. a results directory), and the versions of the
+libraries that shape the output. jupyter-cache keys only on the notebook's code cells, so a change
+to the package would leave stale figures; that is why this module exists.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import platform
+import time
+from dataclasses import dataclass
+from importlib import metadata
+from pathlib import Path
+from typing import Any, Callable
+
+import yaml
+
+from .files import atomic_path
+
+PACKAGE_DIR = Path(__file__).resolve().parent
+#: Relative to the book root: where parameters are set, templates live, executed copies go.
+PARAMETERS_FILE = Path("book") / "parameters.yml"
+NOTEBOOK_DIR = Path("notebooks")
+EXECUTED_DIR = Path("book") / "executed"
+KEY_VERSION = 1
+_VERSIONED = ("papermill", "nbformat", "matplotlib", "numpy", "pandas", "scipy", "seaborn", "xarray",
+              "scikit-learn", "torch", "myst-nb")
+
+
+class NotebookError(RuntimeError):
+    """A notebook failed: the message names the notebook, the cell and the error."""
+
+
+@dataclass(frozen=True)
+class RunRecord:
+    name: str
+    executed: bool
+    seconds: float
+    output: Path
+
+
+def load_parameters(root: Path) -> dict[str, dict[str, Any]]:
+    """Read ``book/parameters.yml``: a mapping of notebook name → its parameters."""
+    path = Path(root) / PARAMETERS_FILE
+    if not path.exists():
+        return {}
+    try:
+        data = yaml.safe_load(path.read_text()) or {}
+    except yaml.YAMLError as exc:
+        raise ValueError(f"{path}: not valid YAML ({exc}); fix the file or delete it") from exc
+    if not isinstance(data, dict) or not all(isinstance(v, dict) or v is None for v in data.values()):
+        raise ValueError(f"{path}: expected 'notebook_name: {{parameter: value}}' entries, got {data!r}")
+    return {name: dict(params or {}) for name, params in data.items()}
+
+
+def notebook_parameter_names(notebook: Path) -> list[str]:
+    """Names assigned in the notebook's cell tagged ``parameters``."""
+    import ast
+
+    nb = json.loads(Path(notebook).read_text())
+    for cell in nb["cells"]:
+        if "parameters" in cell.get("metadata", {}).get("tags", []):
+            tree = ast.parse("".join(cell["source"]))
+            return [t.id for node in tree.body if isinstance(node, (ast.Assign, ast.AnnAssign))
+                    for t in (node.targets if isinstance(node, ast.Assign) else [node.target])
+                    if isinstance(t, ast.Name)]
+    raise ValueError(f"{notebook}: no cell tagged 'parameters' (papermill needs one)")
+
+
+def _hash_tree(h: "hashlib._Hash", path: Path, root: Path) -> None:
+    files = [path] if path.is_file() else sorted(p for p in path.rglob("*") if p.is_file())
+    for f in files:
+        if "__pycache__" in f.parts or f.suffix == ".pyc":
+            continue
+        h.update(str(f.relative_to(root) if f.is_relative_to(root) else f).encode())
+        h.update(hashlib.sha256(f.read_bytes()).digest())
+
+
+def _versions() -> dict[str, str]:
+    out = {"python": platform.python_version()}
+    for dist in _VERSIONED:
+        try:
+            out[dist] = metadata.version(dist)
+        except metadata.PackageNotFoundError:
+            out[dist] = "absent"
+    return out
+
+
+def cache_key(notebook: Path, parameters: dict[str, Any], *, root: Path,
+              package_dir: Path = PACKAGE_DIR) -> str:
+    """Hash of everything the executed notebook depends on (see the module docstring)."""
+    h = hashlib.sha256(f"cornet-repro notebook cache v{KEY_VERSION}".encode())
+    h.update(Path(notebook).read_bytes())
+    h.update(json.dumps(parameters, sort_keys=True, default=str).encode())
+    _hash_tree(h, Path(package_dir), Path(package_dir).parent)
+    for value in parameters.values():
+        if isinstance(value, str) and value:
+            candidate = (Path(root) / value) if not Path(value).is_absolute() else Path(value)
+            if candidate.exists():
+                _hash_tree(h, candidate, Path(root))
+    h.update(json.dumps(_versions(), sort_keys=True).encode())
+    return h.hexdigest()
+
+
+def _stored_key(executed: Path) -> str | None:
+    try:
+        return json.loads(executed.read_text())["metadata"]["cornet_repro"]["cache_key"]
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
+
+
+def _describe_failure(exc: Exception, notebook: Path) -> str:
+    cell = getattr(exc, "exec_count", None)
+    ename = getattr(exc, "ename", type(exc).__name__)
+    evalue = getattr(exc, "evalue", str(exc))
+    where = f"cell [{cell}]" if cell is not None else "a cell"
+    return f"notebook {notebook} failed in {where}: {ename}: {evalue}"
+
+
+def execute_notebook(source: Path, output: Path, parameters: dict[str, Any], *, cwd: Path,
+                     key: str | None = None, kernel_name: str = "python3") -> Path:
+    """Run ``source`` with ``parameters`` through papermill; write ``output`` atomically.
+
+    Raises :class:`NotebookError` naming the notebook and failing cell. On failure no output is
+    left behind (an old executed copy would otherwise be shown as if current).
+    """
+    import nbformat
+    import papermill as pm
+
+    known = notebook_parameter_names(source)
+    unknown = sorted(set(parameters) - set(known))
+    if unknown:
+        raise NotebookError(f"{source}: unknown parameter(s) {unknown}; the parameters cell defines {known}")
+    output = Path(output)
+    try:
+        with atomic_path(output.with_suffix(".ipynb")) as tmp:
+            pm.execute_notebook(str(source), str(tmp), parameters=parameters, cwd=str(cwd),
+                                kernel_name=kernel_name, progress_bar=False, log_output=False)
+            nb = nbformat.read(tmp, as_version=4)
+            nb.metadata["cornet_repro"] = {"cache_key": key, "parameters": parameters,
+                                           "source": f"notebooks/{Path(source).name}"}
+            nbformat.write(nb, tmp)
+    except Exception as exc:  # papermill raises PapermillExecutionError with the cell and error
+        output.unlink(missing_ok=True)
+        raise NotebookError(_describe_failure(exc, source)) from exc
+    return output
+
+
+def notebook_names(root: Path) -> list[str]:
+    """Names of the notebook templates in ``notebooks/`` (without ``.ipynb``), sorted."""
+    return sorted(p.stem for p in (Path(root) / NOTEBOOK_DIR).glob("*.ipynb"))
+
+
+def run_book(root: str | os.PathLike, *, only: list[str] | None = None, force: bool = False,
+             log: Callable[[str], None] = print) -> list[RunRecord]:
+    """Execute every notebook of the book whose cache key changed; return what was done.
+
+    All notebooks are attempted; if any fail, one :class:`NotebookError` lists every failure.
+    """
+    root = Path(root).resolve()
+    parameters = load_parameters(root)
+    names = notebook_names(root)
+    unknown = sorted(set(parameters) - set(names))
+    if unknown:
+        raise ValueError(f"{root / PARAMETERS_FILE}: no notebook named {unknown} in {root / NOTEBOOK_DIR}; "
+                         f"available: {names}")
+    records, failures = [], []
+    for name in names:
+        if only is not None and name not in only:
+            continue
+        source = root / NOTEBOOK_DIR / f"{name}.ipynb"
+        output = root / EXECUTED_DIR / f"{name}.ipynb"
+        params = parameters.get(name, {})
+        key = cache_key(source, params, root=root)
+        if not force and output.exists() and _stored_key(output) == key:
+            records.append(RunRecord(name, False, 0.0, output))
+            continue
+        log(f"cornet-repro: executing {source.relative_to(root)} with {params or 'defaults'}")
+        start = time.perf_counter()
+        try:
+            execute_notebook(source, output, params, cwd=root, key=key)
+        except NotebookError as exc:
+            failures.append(str(exc))
+            continue
+        records.append(RunRecord(name, True, time.perf_counter() - start, output))
+    if failures:
+        raise NotebookError("\n".join(failures))
+    return records
