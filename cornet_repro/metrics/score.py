@@ -1,0 +1,84 @@
+"""The one result type every metric returns: a center, its error, and what it was computed from."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field, replace
+from typing import Any, Literal
+
+import numpy as np
+import xarray as xr
+
+__all__ = ["Score", "ceil_score", "sem"]
+
+
+def sem(values: np.ndarray) -> float:
+    """Standard error of the mean as Brain-Score computes it: population std (ddof=0) / sqrt(n)."""
+    values = np.asarray(values, dtype=float)
+    return float(np.std(values) / math.sqrt(len(values))) if len(values) else float("nan")
+
+
+@dataclass(frozen=True)
+class Score:
+    """A metric's result.
+
+    ``value`` is the center (e.g. mean over cross-validation splits), ``error`` its spread
+    (``error_kind`` says which: ``"sem"`` over splits, ``"std"`` over split halves, or ``"none"``).
+    ``raw`` keeps the values the center was aggregated from (per split, per neuroid, ...).
+    A ceiled score keeps its ``unceiled`` score and the ``ceiling`` it was divided by.
+    """
+
+    value: float
+    error: float = float("nan")
+    error_kind: str = "sem"
+    metric: str = ""
+    raw: xr.DataArray | None = field(default=None, repr=False, compare=False)
+    ceiling: "Score | None" = field(default=None, repr=False, compare=False)
+    unceiled: "Score | None" = field(default=None, repr=False, compare=False)
+    details: dict[str, Any] = field(default_factory=dict, repr=False, compare=False)
+
+    def __float__(self) -> float:
+        return float(self.value)
+
+    def __format__(self, spec: str) -> str:
+        spec = spec or ".3f"
+        return f"{format(self.value, spec)} ± {format(self.error, spec)}"
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready summary (no raw arrays)."""
+        out: dict[str, Any] = {"metric": self.metric, "value": float(self.value),
+                               "error": float(self.error), "error_kind": self.error_kind}
+        if self.ceiling is not None:
+            out["ceiling"] = self.ceiling.to_dict()
+        if self.unceiled is not None:
+            out["unceiled"] = self.unceiled.to_dict()
+        for key, value in self.details.items():
+            if isinstance(value, (int, float, str, bool)) or value is None:
+                out[key] = value
+        return out
+
+    def with_details(self, **details: Any) -> "Score":
+        return replace(self, details={**self.details, **details})
+
+
+def ceil_score(score: Score, ceiling: Score,
+               mode: Literal["r", "r2"] = "r") -> Score:
+    """Normalize by a ceiling.
+
+    ``mode="r"``: ``value / ceiling`` (Brain-Score 2019, used in the paper);
+    ``mode="r2"``: ``value**2 / ceiling`` (today's Brain-Score ``explained_variance``: the ceiling is a
+    split-half reliability, which bounds explained variance rather than r).
+    The error is scaled by the same factor (r) or propagated to first order (r2).
+    """
+    c = float(ceiling.value)
+    if not np.isfinite(c) or c <= 0:
+        raise ValueError(f"cannot ceil by a non-positive or non-finite ceiling ({c})")
+    if mode == "r":
+        value, error = score.value / c, score.error / c
+    elif mode == "r2":
+        value, error = score.value ** 2 / c, 2 * abs(score.value) * score.error / c
+    else:
+        raise ValueError(f"mode must be 'r' or 'r2', got {mode!r}")
+    return Score(value=float(value), error=float(error), error_kind=score.error_kind,
+                 metric=f"{score.metric} (ceiled, {mode})", raw=score.raw, ceiling=ceiling,
+                 unceiled=score, details={**score.details, "ceiling_mode": mode})
