@@ -1,0 +1,195 @@
+"""Loading official-style checkpoints: nesting, prefixes, hash verification, cached URL downloads."""
+
+from __future__ import annotations
+
+import functools
+import hashlib
+import http.server
+import shutil
+import socket
+import threading
+from pathlib import Path
+
+import pytest
+import torch
+from torch import nn
+
+from cornet_repro.models import CheckpointError, CORnetZ, get_model, load_checkpoint, load_state_dict
+from cornet_repro.models import checkpoints
+
+
+def tiny_model() -> nn.Module:
+    torch.manual_seed(0)
+    return nn.Sequential(nn.Conv2d(3, 4, 3), nn.BatchNorm2d(4))
+
+
+def save(obj: object, directory: Path, stem: str, with_hash: bool = True) -> Path:
+    """torch.save ``obj``; with ``with_hash`` name the file ``<stem>-<sha256[:8]>.pth`` like torch.hub."""
+    tmp = directory / f"{stem}.tmp"
+    torch.save(obj, tmp)
+    name = f"{stem}-{hashlib.sha256(tmp.read_bytes()).hexdigest()[:8]}.pth" if with_hash else f"{stem}.pth"
+    return tmp.rename(directory / name)
+
+
+def wrap(state: dict, nested: bool, prefixed: bool) -> object:
+    if prefixed:
+        state = {f"module.{k}": v for k, v in state.items()}
+    return {"epoch": 43, "arch": "CORnet", "state_dict": state} if nested else state
+
+
+@pytest.mark.parametrize("nested", [False, True], ids=["top-level", "under-state_dict"])
+@pytest.mark.parametrize("prefixed", [False, True], ids=["plain", "module-prefix"])
+def test_load_from_file(tmp_path: Path, nested: bool, prefixed: bool) -> None:
+    source = tiny_model()
+    path = save(wrap(source.state_dict(), nested, prefixed), tmp_path, "tiny")
+    state = load_state_dict(path)
+    assert list(state) == list(source.state_dict())
+    target = tiny_model()
+    for p in target.parameters():
+        nn.init.zeros_(p)
+    load_checkpoint(target, path)
+    for (k, a), b in zip(source.state_dict().items(), target.state_dict().values()):
+        assert torch.equal(a, b), k
+
+
+def test_official_keys_with_dataparallel_prefix(tmp_path: Path) -> None:
+    # The published files: {"state_dict": {"module.V1.conv.weight": ...}, ...}
+    source = CORnetZ()
+    path = save(wrap(source.state_dict(), nested=True, prefixed=True), tmp_path, "cornet_z")
+    target = load_checkpoint(CORnetZ(), path)
+    assert all(torch.equal(a, b) for a, b in zip(source.state_dict().values(), target.state_dict().values()))
+
+
+def test_hash_is_verified(tmp_path: Path) -> None:
+    good = save(tiny_model().state_dict(), tmp_path, "tiny")
+    checkpoints.verify_hash(good)  # no error
+
+    wrong = tmp_path / "tiny-deadbeef.pth"
+    shutil.copy(good, wrong)
+    with pytest.raises(CheckpointError, match=r"tiny-deadbeef\.pth.*deadbeef"):
+        load_state_dict(wrong)
+    load_state_dict(wrong, check_hash=False)  # the content itself is fine
+
+    truncated = tmp_path / "truncated" / good.name  # right name, half the bytes
+    truncated.parent.mkdir()
+    truncated.write_bytes(good.read_bytes()[: good.stat().st_size // 2])
+    with pytest.raises(CheckpointError, match="corrupt or incomplete") as info:
+        load_state_dict(truncated)
+    assert str(truncated) in str(info.value)
+
+
+def test_truncated_file_without_hash(tmp_path: Path) -> None:
+    good = save(tiny_model().state_dict(), tmp_path, "tiny", with_hash=False)
+    truncated = tmp_path / "truncated.pth"
+    truncated.write_bytes(good.read_bytes()[:200])
+    with pytest.raises(CheckpointError, match="could not read checkpoint") as info:
+        load_state_dict(truncated)
+    assert str(truncated) in str(info.value)
+    with pytest.raises(CheckpointError, match="does not exist"):
+        load_state_dict(tmp_path / "missing.pth")
+
+
+def test_not_a_state_dict_and_mismatch(tmp_path: Path) -> None:
+    path = save({"state_dict": {"epoch": 3}}, tmp_path, "bad")
+    with pytest.raises(CheckpointError, match="holds no state dict"):
+        load_state_dict(path)
+    path = save(tiny_model().state_dict(), tmp_path, "tiny")
+    with pytest.raises(CheckpointError, match="does not fit CORnetZ"):
+        load_checkpoint(CORnetZ(), path)
+
+
+def test_hash_prefix_from_name() -> None:
+    assert checkpoints.expected_hash_prefix("cornet_s-1d3f7974.pth") == "1d3f7974"
+    assert checkpoints.expected_hash_prefix("https://x.org/a/cornet_rt-933c001c.pth") == "933c001c"
+    assert checkpoints.expected_hash_prefix("weights.pth") is None
+    assert checkpoints.official_url("cornet_s").endswith("/cornet_s-1d3f7974.pth")
+
+
+class _Server:
+    """A local HTTP server over a directory, counting the requests it receives."""
+
+    def __init__(self, directory: Path) -> None:
+        self.requests: list[str] = []
+        server = self
+
+        class Handler(http.server.SimpleHTTPRequestHandler):
+            def do_GET(self) -> None:  # noqa: N802 (http.server's naming)
+                server.requests.append(self.path)
+                super().do_GET()
+
+            def log_message(self, *args) -> None:  # keep the test output clean
+                pass
+
+        handler = functools.partial(Handler, directory=str(directory))
+        self.httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+        self.url = f"http://127.0.0.1:{self.httpd.server_address[1]}/"
+        self.thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
+
+    def __enter__(self) -> "_Server":
+        self.thread.start()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.httpd.shutdown()
+        self.httpd.server_close()
+
+
+def test_url_download_is_cached(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    served = tmp_path / "served"
+    served.mkdir()
+    source = tiny_model()
+    path = save(wrap(source.state_dict(), nested=True, prefixed=True), served, "tiny")
+    cache = tmp_path / "cache"
+    with _Server(served) as server:
+        state = load_state_dict(server.url + path.name, cache)
+        assert (cache / path.name).read_bytes() == path.read_bytes()
+        assert list(state) == list(source.state_dict())
+        load_state_dict(server.url + path.name, cache)  # second time: from the cache
+        assert server.requests == [f"/{path.name}"]
+
+        # The cache directory can come from the environment.
+        env_cache = tmp_path / "env-cache"
+        monkeypatch.setenv(checkpoints.CACHE_ENV, str(env_cache))
+        load_state_dict(server.url + path.name)
+        assert (env_cache / path.name).is_file()
+
+        # A download whose bytes do not match the hash in its name never lands in the cache.
+        shutil.copy(path, served / "tiny-0badc0de.pth")
+        with pytest.raises(CheckpointError, match="corrupt or incomplete"):
+            load_state_dict(server.url + "tiny-0badc0de.pth", cache)
+        assert not (cache / "tiny-0badc0de.pth").exists()
+        assert not [p for p in cache.iterdir() if p.name.endswith(".tmp")]
+
+
+def _closed_port_url() -> str:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    return f"http://127.0.0.1:{port}/"
+
+
+def test_offline_download_names_url_and_destination(tmp_path: Path) -> None:
+    url = _closed_port_url() + "cornet_s-1d3f7974.pth"
+    with pytest.raises(CheckpointError) as info:
+        load_state_dict(url, tmp_path, timeout=5)
+    message = str(info.value)
+    assert url in message and str(tmp_path / "cornet_s-1d3f7974.pth") in message
+
+
+def test_pretrained_cornet_from_mirror(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # Serve a CORnet-Z checkpoint in the official layout under a (test) official name.
+    served = tmp_path / "served"
+    served.mkdir()
+    source = CORnetZ()
+    path = save(wrap(source.state_dict(), nested=True, prefixed=True), served, "cornet_z")
+    monkeypatch.setitem(checkpoints.OFFICIAL_CHECKPOINTS, "cornet_z", path.name)
+    with _Server(served) as server:
+        monkeypatch.setattr(checkpoints, "BASE_URL", server.url)
+        model = get_model("cornet_z", pretrained=True, cache_dir=tmp_path / "cache")
+    assert all(torch.equal(a, b) for a, b in zip(source.state_dict().values(), model.state_dict().values()))
+
+    # Offline: the error says what to fetch and where to put it.
+    monkeypatch.setattr(checkpoints, "BASE_URL", _closed_port_url())
+    with pytest.raises(CheckpointError, match="place it at") as info:
+        get_model("cornet_rt", pretrained=True, cache_dir=tmp_path / "cache")
+    assert "cornet_rt-933c001c.pth" in str(info.value) and str(tmp_path / "cache") in str(info.value)
