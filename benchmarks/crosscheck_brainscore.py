@@ -1,0 +1,204 @@
+"""Cross-check our metrics against brainscore-vision 2.4.2 on the same simulated assemblies.
+
+    .venv/bin/python benchmarks/crosscheck_brainscore.py [--venv .cache/brainscore-venv] [--small]
+
+Installs brainscore-vision (metrics only, ``--no-deps``) with brainscore-core and the few packages
+its metrics import into an isolated venv (created on first run; needs PyPI), writes simulated
+assemblies as BrainIO netCDF files, runs Brain-Score's metrics on them in a subprocess with that
+venv's python, runs ours on the same files, and prints both with |Δ|. Exits 1 if any |Δ| ≥ 1e-3.
+
+Compared: neural predictivity (PLS, 10 stratified splits; per-split medians too), the split-half
+ceiling (internal consistency), I2n and its human split-half ceiling, and I1.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import textwrap
+import time
+from pathlib import Path
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from cornet_repro.assemblies import average_repetitions, neural_assembly  # noqa: E402
+from cornet_repro.data.brainio import load_assembly, write_assembly  # noqa: E402
+from cornet_repro.metrics import (behavioral_ceiling, i1, i2n, internal_consistency,  # noqa: E402
+                                  neural_predictivity)
+from cornet_repro.metrics.synthetic import two_afc_world  # noqa: E402
+
+TOLERANCE = 1e-3
+# what brainscore-vision's metrics import, pinned to what it declares (numpy<2, scikit-learn<1.6)
+# and brainscore-core's xarray<2022.6
+REQUIREMENTS = ["numpy<2", "scikit-learn<1.6", "scipy", "tqdm", "psutil", "result-caching", "xarray<2022.6",
+                "netCDF4", "pandas<3", "six", "boto3", "Pillow", "h5py", "peewee", "pybtex", "pyyaml",
+                "gitpython", "requests", "fire"]
+
+THEIRS = textwrap.dedent(r'''
+    import json, os, sys, time, warnings
+    os.environ["BS_INSTALL_DEPENDENCIES"] = "no"  # or brainscore-vision pip-installs CUDA torch
+    warnings.filterwarnings("ignore")
+    import numpy as np
+    import xarray as xr
+    from brainscore_core.supported_data_standards.brainio.assemblies import NeuroidAssembly, BehavioralAssembly
+    from brainscore_vision.metrics.regression_correlation.metric import (
+        CrossRegressedCorrelation, pls_regression, pearsonr_correlation)
+    from brainscore_vision.metrics.internal_consistency.ceiling import InternalConsistency
+    from brainscore_vision.metrics.i1i2.metric import I1, I2n
+
+    folder = sys.argv[1]
+    def load(name, cls):
+        da = xr.open_dataarray(os.path.join(folder, name)).load()
+        return cls(da)
+
+    out = {}
+    source, target = load("source.nc", NeuroidAssembly), load("target.nc", NeuroidAssembly)
+    metric = CrossRegressedCorrelation(regression=pls_regression(), correlation=pearsonr_correlation(),
+                                       crossvalidation_kwargs=dict(stratification_coord="object_name"))
+    t = time.perf_counter(); score = metric(source, target); dt = time.perf_counter() - t
+    raw = score.raw  # split × neuroid
+    out["neural_predictivity"] = dict(value=float(score.values), error=float(score.attrs["error"]),
+                                      per_split=raw.median("neuroid").values.tolist(), seconds=dt)
+    trials = load("repetitions.nc", NeuroidAssembly)
+    t = time.perf_counter(); ceiling = InternalConsistency()(trials); dt = time.perf_counter() - t
+    out["internal_consistency"] = dict(value=float(ceiling.values), error=float(ceiling.attrs["error"]), seconds=dt)
+
+    behavior = load("behavior.nc", BehavioralAssembly)
+    probabilities = load("probabilities.nc", BehavioralAssembly)
+    for name, metric in (("i2n", I2n()), ("i1", I1())):
+        t = time.perf_counter(); s = metric(probabilities.copy(), behavior); dt = time.perf_counter() - t
+        out[name] = dict(value=float(s.values), error=float(s.attrs["error"]), seconds=dt)
+    t = time.perf_counter(); c = I2n().ceiling(behavior); dt = time.perf_counter() - t
+    out["i2n_ceiling"] = dict(value=float(c.values), error=float(c.attrs["error"]), seconds=dt)
+    print("RESULT " + json.dumps(out))
+''')
+
+
+def ensure_venv(venv: Path) -> Path:
+    python = venv / "bin" / "python"
+    probe = [str(python), "-c", "import os; os.environ['BS_INSTALL_DEPENDENCIES']='no'; "
+             "import brainscore_vision.metrics.i1i2.metric, brainscore_core"]
+    if python.exists() and subprocess.run(probe, capture_output=True).returncode == 0:
+        return python
+    print(f"creating {venv} (brainscore-vision 2.4.2, metrics only)…", flush=True)
+    subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True)
+    pip = [str(python), "-m", "pip", "install", "--quiet"]
+    subprocess.run(pip + ["--upgrade", "pip"], check=True)
+    subprocess.run(pip + ["--no-deps", "brainscore-vision==2.4.2", "brainscore-core", "result-caching"], check=True)
+    subprocess.run(pip + REQUIREMENTS, check=True)
+    subprocess.run(probe, check=True)
+    return python
+
+
+def simulate(folder: Path, small: bool) -> dict[str, object]:
+    """Write the simulated assemblies both sides read."""
+    rng = np.random.default_rng(2019)
+    n_img, n_feat, n_sites, n_reps = (320, 400, 20, 6) if small else (1280, 4000, 60, 10)
+    n_objects = 16
+    objects = np.array([f"obj{i % n_objects:02d}" for i in range(n_img)])
+    ids = np.array([f"img{i:05d}" for i in range(n_img)])
+    # model features: ReLU of a random embedding; neurons: a sparse linear readout of a subset plus
+    # noise, so PLS with 25 components captures part of the signal (a realistic regime, r ~ .5)
+    latent = rng.normal(size=(n_img, 40))
+    features = np.maximum(latent @ rng.normal(size=(40, n_feat)) + rng.normal(size=(n_img, n_feat)), 0)
+    mu = features[:, :200] @ rng.normal(size=(200, n_sites)) / 20 + rng.normal(size=(n_img, n_sites))
+    trials = np.repeat(mu, n_reps, axis=0) + 2.0 * rng.normal(size=(n_img * n_reps, n_sites))
+    repetitions = neural_assembly(
+        trials, stimulus_id=np.repeat(ids, n_reps), object_name=np.repeat(objects, n_reps),
+        repetition=np.tile(np.arange(n_reps), n_img), neuroid_id=[f"site{i:03d}" for i in range(n_sites)],
+        region="IT")
+    target = average_repetitions(repetitions)
+    perm = rng.permutation(n_img)  # the model's presentation order differs from the target's
+    source = neural_assembly(features[perm], stimulus_id=ids[perm], object_name=objects[perm],
+                             neuroid_id=[f"f{i:05d}" for i in range(n_feat)], region="model")
+    write_assembly(source, folder / "source.nc")
+    write_assembly(target, folder / "target.nc")
+    write_assembly(repetitions, folder / "repetitions.nc")
+    behaviour, probabilities, _ = two_afc_world(n_objects=8, images_per_object=10,
+                                                trials_per_pair=30 if small else 60, seed=7)
+    # Brain-Score's names for the 2AFC trials: sample_obj / dist_obj
+    behaviour = behaviour.assign_coords(sample_obj=("presentation", behaviour["truth"].values),
+                                        dist_obj=("presentation", behaviour["distractor"].values))
+    write_assembly(behaviour, folder / "behavior.nc")
+    # as Brain-Score's readout produces them: presentation coords incl. image_label (a MultiIndex of
+    # one level would collapse into the dim), no truth (their metric adds it from the trials)
+    probabilities = probabilities.rename(truth="image_label")
+    write_assembly(probabilities, folder / "probabilities.nc")
+    return {"images": n_img, "features": n_feat, "sites": n_sites, "repetitions": n_reps,
+            "trials": int(behaviour.sizes["presentation"])}
+
+
+def ours(folder: Path) -> dict[str, dict]:
+    out = {}
+    source, target = load_assembly(folder / "source.nc"), load_assembly(folder / "target.nc")
+    t = time.perf_counter()
+    s = neural_predictivity(source, target)
+    out["neural_predictivity"] = dict(value=s.value, error=s.error, per_split=s.details["per_split"],
+                                      seconds=time.perf_counter() - t)
+    t = time.perf_counter()
+    c = internal_consistency(load_assembly(folder / "repetitions.nc"))
+    out["internal_consistency"] = dict(value=c.value, error=c.error, seconds=time.perf_counter() - t)
+    behaviour = load_assembly(folder / "behavior.nc")
+    probabilities = load_assembly(folder / "probabilities.nc")
+    for name, fn in (("i2n", i2n), ("i1", i1)):
+        t = time.perf_counter()
+        s = fn(probabilities, behaviour)
+        out[name] = dict(value=s.value, error=s.error, seconds=time.perf_counter() - t)
+    t = time.perf_counter()
+    c = behavioral_ceiling(behaviour)
+    out["i2n_ceiling"] = dict(value=c.value, error=c.error, seconds=time.perf_counter() - t)
+    return out
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--venv", type=Path, default=ROOT / ".cache" / "brainscore-venv")
+    parser.add_argument("--small", action="store_true", help="smaller simulated data (faster)")
+    parser.add_argument("--keep", type=Path, help="write the exchanged files here and keep them")
+    args = parser.parse_args(argv)
+    python = ensure_venv(args.venv)
+    with tempfile.TemporaryDirectory() as tmp:
+        folder = args.keep or Path(tmp)
+        folder.mkdir(parents=True, exist_ok=True)
+        sizes = simulate(folder, args.small)
+        print("simulated:", ", ".join(f"{k}={v}" for k, v in sizes.items()), flush=True)
+        script = folder / "theirs.py"
+        script.write_text(THEIRS)
+        env = {**os.environ, "BS_INSTALL_DEPENDENCIES": "no", "PYTHONWARNINGS": "ignore",
+               "RESULTCACHING_DISABLE": "1", "OMP_NUM_THREADS": os.environ.get("OMP_NUM_THREADS", "2")}
+        t = time.perf_counter()
+        run = subprocess.run([str(python), str(script), str(folder)], capture_output=True, text=True, env=env,
+                             cwd=folder)
+        if run.returncode != 0:
+            print(run.stdout[-3000:], run.stderr[-6000:], sep="\n")
+            return 2
+        theirs = json.loads(next(l for l in run.stdout.splitlines() if l.startswith("RESULT "))[7:])
+        print(f"brainscore-vision 2.4.2 ran in {time.perf_counter() - t:.1f} s (incl. start-up)")
+        mine = ours(folder)
+    worst = 0.0
+    print(f"\n{'metric':<22}{'ours':>12}{'theirs':>12}{'|Δ|':>11}{'err ours':>10}{'err theirs':>11}"
+          f"{'t ours':>9}{'t theirs':>10}")
+    for key in ("neural_predictivity", "internal_consistency", "i2n", "i2n_ceiling", "i1"):
+        a, b = mine[key], theirs[key]
+        delta = abs(a["value"] - b["value"])
+        worst = max(worst, delta, abs(a["error"] - b["error"]))
+        print(f"{key:<22}{a['value']:>12.6f}{b['value']:>12.6f}{delta:>11.2e}{a['error']:>10.5f}{b['error']:>11.5f}"
+              f"{a['seconds']:>8.2f}s{b['seconds']:>9.2f}s")
+    split_delta = np.abs(np.subtract(mine["neural_predictivity"]["per_split"],
+                                     theirs["neural_predictivity"]["per_split"])).max()
+    worst = max(worst, split_delta)
+    print(f"neural predictivity, max |Δ| over the 10 per-split medians: {split_delta:.2e}")
+    print(f"\nworst |Δ| (values and errors) = {worst:.2e}: {'PASS' if worst < TOLERANCE else 'FAIL'} "
+          f"(tolerance {TOLERANCE:g})")
+    return 0 if worst < TOLERANCE else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
