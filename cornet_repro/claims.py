@@ -11,6 +11,7 @@ from dataclasses import asdict, dataclass
 import pandas as pd
 
 from . import selections
+from .data.published import LABELS
 from .stats import correlate_columns, fmt_p, fmt_r
 
 
@@ -55,7 +56,7 @@ def check_claims(scores: pd.DataFrame, threshold: float = 0.70, n_resamples: int
                         above.p > 0.05, f"Pearson over models with ImageNet ≥ {threshold:.2f}, CORnet-S excluded"))
     fig2 = selections.fig2_models(scores)
     for (x, y, _), printed, label in zip(selections.FIG2_PANELS, (".87", ".57", ".85", ".64"), "abcd"):
-        r_claim(f"§4.1, Fig. 2{label}", f"{y} vs {x} across models", printed, fig2, x, y,
+        r_claim(f"§4.1, Fig. 2{label}", f"{LABELS[y]} vs {LABELS[x]} across models", printed, fig2, x, y,
                 "Pearson, BaseNets and CORnet-S excluded")
 
     cornet = scores.set_index("model").loc[selections.CORNET_S]

@@ -158,7 +158,7 @@ def notebook_names(root: Path) -> list[str]:
 
 
 def run_book(root: str | os.PathLike, *, only: list[str] | None = None, force: bool = False,
-             log: Callable[[str], None] = print) -> list[RunRecord]:
+             log: Callable[[str], None] = print, package_dir: Path = PACKAGE_DIR) -> list[RunRecord]:
     """Execute every notebook of the book whose cache key changed; return what was done.
 
     All notebooks are attempted; if any fail, one :class:`NotebookError` lists every failure.
@@ -177,7 +177,7 @@ def run_book(root: str | os.PathLike, *, only: list[str] | None = None, force: b
         source = root / NOTEBOOK_DIR / f"{name}.ipynb"
         output = root / EXECUTED_DIR / f"{name}.ipynb"
         params = parameters.get(name, {})
-        key = cache_key(source, params, root=root)
+        key = cache_key(source, params, root=root, package_dir=package_dir)
         if not force and output.exists() and _stored_key(output) == key:
             records.append(RunRecord(name, False, 0.0, output))
             continue

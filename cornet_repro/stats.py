@@ -67,8 +67,8 @@ def correlate(x, y, *, method: str = "pearson", n_resamples: int = 10_000,
     else:
         result = stats.spearmanr(x, y)
 
-        def statistic(a, b, axis=-1):
-            return stats.spearmanr(a, b, axis=axis).statistic
+        def statistic(a, b):
+            return stats.spearmanr(a, b).statistic
     with np.errstate(invalid="ignore", divide="ignore"):
         boot = stats.bootstrap((x, y), statistic, paired=True, vectorized=method == "pearson",
                                n_resamples=n_resamples, confidence_level=confidence,

@@ -93,10 +93,15 @@ def main(data_csv: str, fig4_csv: str, fig5_csv: str) -> None:
     _write(OUT / "scores.csv", ["model", "measure", "value", "source"], scores)
 
     fig4 = list(csv.DictReader(open(fig4_csv, newline="")))
-    group_no = 0
+    group_no, previous_group = 0, None
     out4 = []
     for row in fig4:
-        group_no = int(row["group_no"]) if row["group_no"] else group_no + 1
+        # The last group ("Number of model areas") has no number in the figure: give it the next one.
+        if row["group_no"]:
+            group_no = int(row["group_no"])
+        elif row["group"] != previous_group:
+            group_no += 1
+        previous_group = row["group"]
         default = row["is_cornet_s_default"] == "True"
         out4.append([
             group_no, row["group"], row["variant"], default,

@@ -1,0 +1,150 @@
+"""The whole book: a strict `jupyter-book build`, its cache, failures, and what a browser shows.
+
+The book is built once per session in a temporary copy of the repository's book sources.
+"""
+
+import functools
+import http.server
+import os
+import shutil
+import subprocess
+import sys
+import threading
+import urllib.error
+import urllib.request
+from pathlib import Path
+
+import pytest
+import yaml
+
+from cornet_repro.data.published import load_scores
+from cornet_repro.figures.fig1_brainscore_vs_imagenet import fig1_statistics
+from cornet_repro.notebook_runner import load_parameters
+from cornet_repro.stats import fmt_r
+
+REPO = Path(__file__).resolve().parents[1]
+JUPYTER_BOOK = Path(sys.executable).parent / "jupyter-book"
+pytestmark = pytest.mark.skipif(not JUPYTER_BOOK.exists(), reason="jupyter-book is not installed in this Python")
+
+
+def copy_book(dest: Path) -> Path:
+    for name in ("_config.yml", "_toc.yml"):
+        shutil.copy(REPO / name, dest / name)
+    shutil.copytree(REPO / "notebooks", dest / "notebooks")
+    shutil.copytree(REPO / "book", dest / "book", ignore=shutil.ignore_patterns("executed"))
+    return dest
+
+
+def build(root: Path) -> subprocess.CompletedProcess:
+    env = {**os.environ, "CORNET_REPRO_FORCE": ""}
+    return subprocess.run([str(JUPYTER_BOOK), "build", str(root), "-W", "-n", "--keep-going"],
+                          capture_output=True, text=True, timeout=1200, env=env)
+
+
+def toc_files(root: Path) -> list[str]:
+    toc = yaml.safe_load((root / "_toc.yml").read_text())
+    files = [toc["root"]]
+    for part in toc.get("parts", []):
+        files += [chapter["file"] for chapter in part["chapters"]]
+    return files
+
+
+@pytest.fixture(scope="module")
+def built_book(tmp_path_factory):
+    root = copy_book(tmp_path_factory.mktemp("book"))
+    result = build(root)
+    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
+    return root, result.stdout
+
+
+def test_clean_build_executes_every_notebook_and_writes_every_page(built_book):
+    root, log = built_book
+    n = len(list((root / "notebooks").glob("*.ipynb")))
+    assert f"cornet-repro: {n} notebook(s) executed, 0 from cache" in log
+    for docname in toc_files(root):
+        assert (root / "_build" / "html" / f"{docname}.html").exists(), docname
+    assert (root / "_build" / "html" / "index.html").exists()
+
+
+def test_rebuild_without_changes_executes_nothing(built_book):
+    root, _ = built_book
+    result = build(root)
+    assert result.returncode == 0, result.stdout[-3000:]
+    n = len(list((root / "notebooks").glob("*.ipynb")))
+    assert f"cornet-repro: 0 notebook(s) executed, {n} from cache" in result.stdout
+
+
+def test_a_failing_notebook_fails_the_build_naming_notebook_and_cell(tmp_path):
+    root = copy_book(tmp_path)
+    (root / "book" / "parameters.yml").write_text("table_a1:\n  sort_by: not_a_column\n")
+    result = build(root)
+    assert result.returncode != 0
+    output = result.stdout + result.stderr
+    assert "notebooks/table_a1.ipynb failed in cell [" in output
+    assert "ValueError: sort_by must be one of" in output
+
+
+def _chromium() -> str | None:
+    for name in ("chromium", "chromium-browser"):
+        if shutil.which(name):
+            return shutil.which(name)
+    return None
+
+
+class _QuietHandler(http.server.SimpleHTTPRequestHandler):
+    def log_message(self, *args):
+        pass
+
+
+@pytest.mark.browser
+def test_every_page_renders_in_a_headless_browser(built_book):
+    sync_api = pytest.importorskip("playwright.sync_api")
+    html = built_book[0] / "_build" / "html"
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), functools.partial(_QuietHandler, directory=str(html)))
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    base = f"http://127.0.0.1:{server.server_address[1]}/"
+    # index.html only redirects to the root page; it is checked on its own below.
+    pages = sorted(p.relative_to(html).as_posix() for p in html.rglob("*.html")
+                   if not p.relative_to(html).parts[0].startswith("_") and p.name != "index.html")
+    failed_requests, checked_links = [], set()
+    try:
+        with sync_api.sync_playwright() as p:
+            exe = _chromium()
+            try:
+                browser = p.chromium.launch(executable_path=exe, args=[
+                    "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+                    "--disable-background-networking", "--disable-component-update", "--disable-sync"])
+            except Exception as exc:  # no system Chromium and no Playwright browser
+                pytest.skip(f"no Chromium to drive (install Debian's 'chromium'): {exc}")
+            page = browser.new_page()
+            page.on("response", lambda r: failed_requests.append((r.status, r.url))
+                    if r.url.startswith(base) and r.status >= 400 else None)
+            for name in pages:
+                response = page.goto(base + name, wait_until="load")
+                assert response is not None and response.status == 200, name
+                images = page.eval_on_selector_all("img", "els => els.map(e => [e.src, e.naturalWidth])")
+                broken = [src for src, width in images if not width]
+                assert not broken, f"{name}: images that did not render: {broken}"
+                for href in page.eval_on_selector_all("a[href]", "els => els.map(e => e.href)"):
+                    target = href.split("#")[0]
+                    if target.startswith(base) and target not in checked_links:
+                        checked_links.add(target)
+                        try:
+                            urllib.request.urlopen(target, timeout=10).close()
+                        except urllib.error.HTTPError as exc:
+                            failed_requests.append((exc.code, f"{target} (linked from {name})"))
+            page.goto(base + "index.html")
+            page.wait_for_url("**/book/intro.html")
+            assert "CORnet-S and Brain-Score" in page.title()
+            # The Fig. 1 page shows the r recomputed from the published table with the book's parameters.
+            threshold = load_parameters(built_book[0]).get("fig1_brainscore_vs_imagenet", {}).get("threshold", 0.70)
+            stats = fig1_statistics(load_scores(), threshold=threshold, n_resamples=100)
+            page.goto(base + "book/executed/fig1_brainscore_vs_imagenet.html")
+            text = page.inner_text("main")
+            assert f"r = {fmt_r(stats['below'].r)}" in text and f"n = {stats['below'].n}" in text
+            assert f"r = {fmt_r(stats['above'].r)}" in text
+            browser.close()
+    finally:
+        server.shutdown()
+    assert not failed_requests, failed_requests
+    assert len(pages) >= len(toc_files(built_book[0])) and checked_links

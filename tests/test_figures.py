@@ -1,0 +1,123 @@
+"""Figure functions: they draw what the statistics say, mark data sources, and save atomically."""
+
+import matplotlib
+
+matplotlib.use("Agg")
+
+import matplotlib.pyplot as plt
+import numpy as np
+import pandas as pd
+import pytest
+
+from cornet_repro import selections
+from cornet_repro.data import published
+from cornet_repro.figures import save_figure
+from cornet_repro.figures.common import plot_overlay
+from cornet_repro.figures.fig1_brainscore_vs_imagenet import plot_fig1
+from cornet_repro.figures.fig2_generalization import plot_fig2
+from cornet_repro.figures.fig3_depth import depth_table, plot_fig3
+from cornet_repro.figures.fig4_circuitry import circuitry_table, format_circuitry_table, plot_fig4
+from cornet_repro.figures.fig5_ost import bin_osts, plot_fig5
+from cornet_repro.figures.table_a1 import table_a1
+
+
+@pytest.fixture(scope="module")
+def scores():
+    return published.load_scores()
+
+
+def n_points(ax):
+    return sum(len(c.get_offsets()) for c in ax.collections if hasattr(c, "get_offsets"))
+
+
+def test_fig1_draws_every_scored_model(scores):
+    fig, stats = plot_fig1(scores, n_resamples=200)
+    main, inset = fig.axes
+    assert n_points(main) == scores["brain_score"].notna().sum()
+    assert n_points(inset) == stats["above"].n
+    texts = " ".join(t.get_text() for t in main.texts)
+    assert f"n = {stats['below'].n}" in texts
+    plt.close(fig)
+
+
+def test_fig1_without_basenets_draws_fewer_points(scores):
+    fig, stats = plot_fig1(scores, show_basenets=False, n_resamples=200)
+    assert n_points(fig.axes[0]) == selections.named_models(scores)["brain_score"].notna().sum()
+    plt.close(fig)
+
+
+def test_overlay_adds_marked_points_and_rejects_unknown_sources(scores):
+    overlay = pd.DataFrame(dict(model=["mine"], source=["simulated"], imagenet_top1=[0.5], brain_score=[0.3]))
+    fig, _ = plot_fig1(scores, overlay=overlay, n_resamples=200)
+    labels = [t.get_text() for t in fig.axes[0].texts]
+    assert "mine" in labels
+    plt.close(fig)
+    fig, ax = plt.subplots()
+    with pytest.raises(ValueError, match="overlay source"):
+        plot_overlay(ax, overlay.assign(source="made-up"), "imagenet_top1", "brain_score")
+    plt.close(fig)
+
+
+def test_fig2_has_four_panels_with_the_paper_populations(scores):
+    fig, stats = plot_fig2(scores, n_resamples=200)
+    assert len(fig.axes) == 4
+    for ax, panel in zip(fig.axes, "abcd"):
+        assert n_points(ax) == stats[panel].n + 1  # + CORnet-S, drawn but not in r
+    plt.close(fig)
+
+
+def test_fig3_log_depth_and_mobilenet_jitter(scores):
+    table = depth_table(scores, jitter=0.05)
+    mobile = table.family.str.startswith("MobileNet")
+    assert len(table) == 54 and table["brain_score"].notna().sum() == 53  # IamNN has no Brain-Score
+    assert (table.loc[~mobile, "depth_plotted"] == table.loc[~mobile, "depth"]).all()
+    ratio = np.log10(table.loc[mobile, "depth_plotted"] / table.loc[mobile, "depth"])
+    assert (np.abs(ratio) <= 0.05).all() and (ratio != 0).any()
+    fig = plot_fig3(scores)
+    assert [ax.get_xscale() for ax in fig.axes] == ["log"] * 3
+    plt.close(fig)
+
+
+def test_fig4_table_marks_defaults_and_joins_recomputed():
+    recomputed = pd.DataFrame(dict(group=["Skip connection"], variant=["absent"], delta_imagenet_top1_pct=[-1.5],
+                                   delta_brain_score_pct=[-0.5], source=["simulated"]))
+    table = circuitry_table(published.load_circuitry_deltas(), recomputed)
+    shown = format_circuitry_table(table)
+    assert shown["variant"].str.endswith("(CORnet-S)").sum() == 8
+    row = shown[shown.variant == "absent"].iloc[0]
+    assert row["Δ ImageNet top-1, % (published)"] == "-2" and row["Δ ImageNet top-1, % (recomputed)"] == "-1.5"
+    fig = plot_fig4(table)
+    assert len(fig.axes) == 2
+    plt.close(fig)
+
+
+def test_bin_osts_known_answer():
+    model = np.array([80, 81, 100, 101, 120, 121, 140, 141, 160, 161.0])
+    monkey = model * 0.5 + 60
+    bins = bin_osts(model, monkey, n_bins=5)
+    assert list(bins.n_images) == [2, 2, 2, 2, 2]
+    np.testing.assert_allclose(bins.monkey_ost_mean_ms, [100.25, 110.25, 120.25, 130.25, 140.25])
+    with pytest.raises(ValueError, match="n_bins"):
+        bin_osts(model[:3], monkey[:3], n_bins=5)
+    fig = plot_fig5(published.load_ost_bins(), bins)
+    assert fig.axes[0].get_legend() is not None
+    plt.close(fig)
+
+
+def test_table_a1_ranks_and_validates(scores):
+    table = table_a1(scores)
+    assert len(table) == 62 and table.iloc[0]["model"] == "CORnet-S"
+    assert table["Brain-Score"].dropna().is_monotonic_decreasing and table["Brain-Score"].isna().sum() == 1
+    assert len(table_a1(scores, include_basenets=True)) == 243
+    with pytest.raises(ValueError, match="sort_by"):
+        table_a1(scores, sort_by="nonsense")
+
+
+def test_save_figure_writes_png_and_pdf_and_leaves_no_temp(tmp_path, scores):
+    fig, _ = plot_fig1(scores, n_resamples=100)
+    written = save_figure(fig, tmp_path / "out", "fig1")
+    assert [p.name for p in written] == ["fig1.png", "fig1.pdf"]
+    assert written[0].read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and written[1].read_bytes()[:5] == b"%PDF-"
+    assert sorted(p.name for p in (tmp_path / "out").iterdir()) == ["fig1.pdf", "fig1.png"]
+    assert save_figure(fig, None, "fig1") == []
+    plt.close(fig)
