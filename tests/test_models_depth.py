@@ -86,6 +86,11 @@ def test_depth_table_against_published_csv() -> None:
     print(table.to_string())
 
 
+def test_depth_table_uses_package_published_data() -> None:
+    table = depth_table(["cornet_s", "alexnet", "inception_v3"]).set_index("name")
+    assert table["published_depth"].tolist()[:2] == [15, 8] and table.loc["inception_v3", "depth"] == 48
+
+
 def test_depth_table_with_mapping() -> None:
     table = depth_table(["cornet_s", "resnet18"], published={"CORnet-S": 15, "ResNet-18": 17})
     assert table["match"].tolist() == [True, False]

@@ -27,13 +27,6 @@ pytestmark = pytest.mark.skipif(not GOLDEN.is_dir(), reason=f"reference outputs 
 RTOL = 1e-4
 
 
-@pytest.fixture(autouse=True)
-def _one_thread():
-    # Other test runs share the 2 cores; one thread keeps timings predictable.
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
 
 
 def deterministic_state_dict(model: nn.Module) -> dict[str, torch.Tensor]:

@@ -32,12 +32,6 @@ N_PARAMETERS = {
 }
 
 
-@pytest.fixture(autouse=True)
-def _one_thread():
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
 
 
 def test_default_is_cornet_s() -> None:
@@ -58,6 +52,15 @@ def test_presets_cover_every_fig4_row() -> None:
             assert (fig4_preset(r["group"], r["variant"]) == CORnetSConfig()) == (r["is_cornet_s_default"] == "True")
     with pytest.raises(ValueError, match="no Fig. 4 row"):
         fig4_preset("Gating", "no gate")
+
+
+def test_presets_join_the_packaged_fig4_deltas() -> None:
+    from cornet_repro.data.published import load_circuitry_deltas
+
+    deltas = load_circuitry_deltas()
+    assert len(deltas) == len(FIG4_ROWS)
+    for group, variant, is_default in zip(deltas["group"], deltas["variant"], deltas["is_default"]):
+        assert (fig4_preset(group, variant) == CORnetSConfig()) == bool(is_default), (group, variant)
 
 
 def test_preset_table() -> None:
