@@ -177,6 +177,16 @@ def _split_gram(K: np.ndarray, train: np.ndarray, test: np.ndarray) -> tuple[np.
     return K_tr_c, K_te_c
 
 
+def split_correlations(K: np.ndarray, Y: np.ndarray, train: np.ndarray, test: np.ndarray,
+                       n_components: int = 25) -> np.ndarray:
+    """Pearson r per target column on ``test`` after fitting PLS on ``train``, from the
+    (uncentered) Gram matrix ``K`` of all rows (see :func:`gram_matrix`)."""
+    K_tr, K_te = _split_gram(K, train, test)
+    y_mean = Y[train].mean(axis=0)
+    B = kernel_pls_dual(K_tr, Y[train] - y_mean, n_components)
+    return pearson_columns(K_te @ B + y_mean, Y[test])
+
+
 def cross_validated_correlations(
     X: np.ndarray, Y: np.ndarray, splits: list[tuple[np.ndarray, np.ndarray]], *,
     n_components: int = 25, regression: Literal["kernel", "sklearn"] = "kernel",
@@ -187,10 +197,7 @@ def cross_validated_correlations(
     if regression == "kernel":
         K = gram_matrix(X)  # one Gram matrix serves every split
         for s, (train, test) in enumerate(splits):
-            K_tr, K_te = _split_gram(K, train, test)
-            y_mean = Y[train].mean(axis=0)
-            B = kernel_pls_dual(K_tr, Y[train] - y_mean, n_components)
-            out[s] = pearson_columns(K_te @ B + y_mean, Y[test])
+            out[s] = split_correlations(K, Y, train, test, n_components)
     elif regression == "sklearn":
         from sklearn.cross_decomposition import PLSRegression
         X = np.asarray(X)
