@@ -60,6 +60,19 @@ def test_official_keys_with_dataparallel_prefix(tmp_path: Path) -> None:
     assert all(torch.equal(a, b) for a, b in zip(source.state_dict().values(), target.state_dict().values()))
 
 
+def test_version_metadata_survives_prefix_removal(tmp_path: Path) -> None:
+    # Checkpoints from old PyTorch versions lack BatchNorm's num_batches_tracked; the state dict's
+    # version metadata tells load_state_dict to fill it in.
+    model = nn.DataParallel(tiny_model())
+    state = model.state_dict()
+    del state["module.1.num_batches_tracked"]
+    state._metadata["module.1"]["version"] = 1
+    path = save({"state_dict": state}, tmp_path, "old")
+    loaded = load_state_dict(path)
+    assert loaded._metadata["1"]["version"] == 1 and "1.weight" in loaded
+    load_checkpoint(tiny_model(), path)  # strict, no missing-key error
+
+
 def test_hash_is_verified(tmp_path: Path) -> None:
     good = save(tiny_model().state_dict(), tmp_path, "tiny")
     checkpoints.verify_hash(good)  # no error
@@ -159,6 +172,17 @@ def test_url_download_is_cached(tmp_path: Path, monkeypatch: pytest.MonkeyPatch)
             load_state_dict(server.url + "tiny-0badc0de.pth", cache)
         assert not (cache / "tiny-0badc0de.pth").exists()
         assert not [p for p in cache.iterdir() if p.name.endswith(".tmp")]
+
+
+def test_torchvision_pretrained_offline(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    def offline(*args, **kwargs):
+        raise checkpoints.urllib.error.URLError("network is unreachable")
+
+    monkeypatch.setattr(checkpoints.urllib.request, "urlopen", offline)
+    monkeypatch.setattr(torch.hub, "_hub_dir", str(tmp_path / "hub"))
+    with pytest.raises(CheckpointError, match=r"could not download https://download\.pytorch\.org/models/resnet18-\w+\.pth") as info:
+        get_model("resnet18", pretrained=True)
+    assert str(tmp_path / "hub" / "checkpoints" / "resnet18-") in str(info.value)
 
 
 def _closed_port_url() -> str:

@@ -17,11 +17,13 @@ import re
 import urllib.error
 import urllib.parse
 import urllib.request
+from collections import OrderedDict
 from collections.abc import Mapping
 from pathlib import Path
 
 import torch
 from torch import Tensor, nn
+from torch.nn.modules.utils import consume_prefix_in_state_dict_if_present
 
 from cornet_repro.files import atomic_path
 
@@ -153,10 +155,14 @@ def _extract_state_dict(obj: object, path: Path) -> dict[str, Tensor]:
         raise CheckpointError(
             f"{path} holds no state dict: expected a mapping of parameter names to tensors, at the "
             "top level or under 'state_dict'")
-    state = dict(obj)
+    state = OrderedDict(obj)
+    # Keep the per-module version metadata: load_state_dict uses it to upgrade old formats.
+    metadata = getattr(obj, "_metadata", None)
+    if metadata is not None:
+        state._metadata = OrderedDict(metadata)  # type: ignore[attr-defined]
     # DataParallel / DDP checkpoints prefix every key with "module.".
     if all(key.startswith("module.") for key in state):
-        state = {key[len("module."):]: value for key, value in state.items()}
+        consume_prefix_in_state_dict_if_present(state, "module.")
     return state
 
 

@@ -125,15 +125,15 @@ class CORblockS(nn.Module):
             setattr(self, f"nonlin{k}", nn.ReLU())
         self.output = nn.Identity()  # called at every step: hook "<area>.output" to record it
 
-        # Batch norm per time step (training needs it; Jastrzebski et al. 2018). Convolutions
-        # outside the loop run only at t = 0 and get a single norm{k}_0.
+        # A norm after every convolution. Batch norm: one per time step (training needs it;
+        # Jastrzebski et al. 2018), but convolutions outside the loop only run at t = 0 and get
+        # just norm{k}_0. Group norm: one per convolution, shared over time.
         for t in range(times):
             for i, k in enumerate(self.conv_layers):
                 if norm == "batch" and (t == 0 or k in self.loop_layers):
-                    setattr(self, f"norm{k}_{t}", _norm(norm, widths[i + 1], gn_groups))
-        if norm == "group":
-            for i, k in enumerate(self.conv_layers):
-                setattr(self, f"norm{k}", _norm(norm, widths[i + 1], gn_groups))
+                    setattr(self, f"norm{k}_{t}", nn.BatchNorm2d(widths[i + 1]))
+                elif norm == "group" and t == 0:
+                    setattr(self, f"norm{k}", _norm("group", widths[i + 1], gn_groups))
 
     def _get_norm(self, k: int, t: int) -> nn.Module:
         return getattr(self, f"norm{k}" if self.norm_kind == "group" else f"norm{k}_{t}")

@@ -23,12 +23,16 @@ V1 (2) + 3 areas x (conv_input + conv1..conv3) + decoder = 15; CORnet-RT/R: 4 x 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping
+from typing import TYPE_CHECKING
 
 import networkx as nx
 import torch
 import torch.fx
 import torch.nn.functional as F
 from torch import nn
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 __all__ = ["LAYER_TYPES", "depth", "depth_table", "layer_graph"]
 
@@ -132,7 +136,7 @@ def depth(model: nn.Module, concrete_args: dict | None = None) -> int:
 
 def depth_table(names: Iterable[str] | None = None,
                 published: Mapping[str, float] | None = None,
-                build: Callable[[str], nn.Module] | None = None):
+                build: Callable[[str], nn.Module] | None = None) -> pd.DataFrame:
     """Computed vs published depth of each model, as a ``pandas.DataFrame``.
 
     Args:

@@ -11,7 +11,7 @@ from __future__ import annotations
 import difflib
 import os
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import torch
 from torch import nn
@@ -19,6 +19,9 @@ from torch import nn
 from . import checkpoints
 from .config import FIG4_PRESETS, FIG4_ROWS, CORnetSConfig
 from .cornet import CORnetR, CORnetRT, CORnetS, CORnetZ
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 __all__ = ["CORNET_MODELS", "PUBLISHED_NAMES", "TORCHVISION_MODELS", "fig4_preset_table",
            "get_model", "list_models", "region_layers"]
@@ -181,7 +184,7 @@ def _torchvision_layers(name: str) -> tuple[list[str], str]:
     raise _unknown(name)
 
 
-def fig4_preset_table(**config: Any):
+def fig4_preset_table(**config: Any) -> pd.DataFrame:
     """One row per Fig. 4 row: group, variant, preset name, parameter count and depth.
 
     Models are built on the meta device (no memory, no compute); ``config`` overrides fields
