@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import warnings
 from dataclasses import dataclass
 
 import numpy as np
@@ -69,7 +70,10 @@ def correlate(x, y, *, method: str = "pearson", n_resamples: int = 10_000,
 
         def statistic(a, b):
             return stats.spearmanr(a, b).statistic
-    with np.errstate(invalid="ignore", divide="ignore"):
+    # With few models some resamples are constant; their r is undefined and the CI may be NaN.
+    with np.errstate(invalid="ignore", divide="ignore"), warnings.catch_warnings():
+        warnings.simplefilter("ignore", stats.ConstantInputWarning)
+        warnings.simplefilter("ignore", stats.DegenerateDataWarning)
         boot = stats.bootstrap((x, y), statistic, paired=True, vectorized=method == "pearson",
                                n_resamples=n_resamples, confidence_level=confidence,
                                method="BCa", random_state=np.random.default_rng(seed))
