@@ -8,7 +8,9 @@ assemblies as BrainIO netCDF files, runs Brain-Score's metrics on them in a subp
 venv's python, runs ours on the same files, and prints both with |Δ|. Exits 1 if any |Δ| ≥ 1e-3.
 
 Compared: neural predictivity (PLS, 10 stratified splits; per-split medians too), the split-half
-ceiling (internal consistency), I2n and its human split-half ceiling, and I1.
+ceiling (internal consistency), I2n and its human split-half ceiling, I1, and OST (Brain-Score's
+``OSTCorrelation`` with its TensorFlow decoder swapped for the same scikit-learn decoder we use:
+TensorFlow is not installed, so this checks splits, I1, thresholds, interpolation and Spearman).
 """
 
 from __future__ import annotations
@@ -32,7 +34,8 @@ from cornet_repro.assemblies import average_repetitions, neural_assembly  # noqa
 from cornet_repro.data.brainio import load_assembly, write_assembly  # noqa: E402
 from cornet_repro.metrics import (behavioral_ceiling, i1, i2n, internal_consistency,  # noqa: E402
                                   neural_predictivity)
-from cornet_repro.metrics.synthetic import two_afc_world  # noqa: E402
+from cornet_repro.metrics import object_solution_times  # noqa: E402
+from cornet_repro.metrics.synthetic import planted_ost_world, two_afc_world  # noqa: E402
 
 TOLERANCE = 1e-3
 # what brainscore-vision's metrics import, pinned to what it declares (numpy<2, scikit-learn<1.6)
@@ -77,6 +80,30 @@ THEIRS = textwrap.dedent(r'''
         out[name] = dict(value=float(s.values), error=float(s.attrs["error"]), seconds=dt)
     t = time.perf_counter(); c = I2n().ceiling(behavior); dt = time.perf_counter() - t
     out["i2n_ceiling"] = dict(value=float(c.values), error=float(c.attrs["error"]), seconds=dt)
+
+    # OST: Brain-Score's OSTCorrelation with its TensorFlow decoder replaced by the sklearn objective
+    # we use (TensorFlow is not installed); everything else (splits, I1, thresholds, interpolation,
+    # Spearman) is theirs.
+    import brainscore_vision.metrics.ost.metric as ost_module
+    from brainscore_core.supported_data_standards.brainio.assemblies import DataAssembly, walk_coords, array_is_element
+
+    class SklearnProbabilitiesClassifier:
+        def fit(self, X, Y):
+            from sklearn.linear_model import LogisticRegression
+            from sklearn.preprocessing import StandardScaler
+            self.scaler = StandardScaler().fit(X)
+            self.clf = LogisticRegression(C=1.0 / (0.463 * len(X)), max_iter=500).fit(self.scaler.transform(X), Y.values)
+        def predict_proba(self, X):
+            p = self.clf.predict_proba(self.scaler.transform(X))
+            coords = {c: (d, v) for c, d, v in walk_coords(X) if array_is_element(d, X.dims[0])}
+            return BehavioralAssembly(p, coords={**coords, "choice": list(self.clf.classes_)}, dims=[X.dims[0], "choice"])
+        def close(self):
+            pass
+
+    ost_module.TFProbabilitiesClassifier = SklearnProbabilitiesClassifier
+    t = time.perf_counter()
+    s = ost_module.OSTCorrelation()(load("ost_source.nc", NeuroidAssembly), load("ost_target.nc", DataAssembly))
+    out["ost"] = dict(value=float(s.values), error=float(s.attrs["error"]), seconds=time.perf_counter() - t)
     print("RESULT " + json.dumps(out))
 ''')
 
@@ -131,6 +158,11 @@ def simulate(folder: Path, small: bool) -> dict[str, object]:
     # one level would collapse into the dim), no truth (their metric adds it from the trials)
     probabilities = probabilities.rename(truth="image_label")
     write_assembly(probabilities, folder / "probabilities.nc")
+    # 200 images: every 20-image test split holds each of the 5 objects (Brain-Score needs that)
+    ost_source, ost_target = planted_ost_world(n_images=200, seed=3)
+    labels = ("presentation", ost_target["truth"].values)  # Brain-Score reads image_label and truth
+    write_assembly(ost_source.assign_coords(image_label=labels, truth=labels), folder / "ost_source.nc")
+    write_assembly(ost_target.assign_coords(image_label=labels), folder / "ost_target.nc")
     return {"images": n_img, "features": n_feat, "sites": n_sites, "repetitions": n_reps,
             "trials": int(behaviour.sizes["presentation"])}
 
@@ -154,6 +186,9 @@ def ours(folder: Path) -> dict[str, dict]:
     t = time.perf_counter()
     c = behavioral_ceiling(behaviour)
     out["i2n_ceiling"] = dict(value=c.value, error=c.error, seconds=time.perf_counter() - t)
+    t = time.perf_counter()
+    s = object_solution_times(load_assembly(folder / "ost_source.nc"), load_assembly(folder / "ost_target.nc"))
+    out["ost"] = dict(value=s.value, error=s.error, seconds=time.perf_counter() - t)
     return out
 
 
@@ -185,7 +220,7 @@ def main(argv: list[str] | None = None) -> int:
     worst = 0.0
     print(f"\n{'metric':<22}{'ours':>12}{'theirs':>12}{'|Δ|':>11}{'err ours':>10}{'err theirs':>11}"
           f"{'t ours':>9}{'t theirs':>10}")
-    for key in ("neural_predictivity", "internal_consistency", "i2n", "i2n_ceiling", "i1"):
+    for key in ("neural_predictivity", "internal_consistency", "i2n", "i2n_ceiling", "i1", "ost"):
         a, b = mine[key], theirs[key]
         delta = abs(a["value"] - b["value"])
         worst = max(worst, delta, abs(a["error"] - b["error"]))
@@ -195,6 +230,7 @@ def main(argv: list[str] | None = None) -> int:
                                      theirs["neural_predictivity"]["per_split"])).max()
     worst = max(worst, split_delta)
     print(f"neural predictivity, max |Δ| over the 10 per-split medians: {split_delta:.2e}")
+    print("ost: Brain-Score's OSTCorrelation with its TensorFlow decoder replaced by our sklearn decoder")
     print(f"\nworst |Δ| (values and errors) = {worst:.2e}: {'PASS' if worst < TOLERANCE else 'FAIL'} "
           f"(tolerance {TOLERANCE:g})")
     return 0 if worst < TOLERANCE else 1
