@@ -33,8 +33,8 @@ from .metrics.neural import neural_predictivity
 from .metrics.ost import OST_CEILING, ceiled_ost, object_solution_times
 from .metrics.score import Score, ceil_score
 
-__all__ = ["Benchmark", "BENCHMARKS", "COMPOSITES", "neural_target", "score_neural", "score_behavior",
-           "score_ost", "brain_score"]
+__all__ = ["Benchmark", "BENCHMARKS", "COMPOSITES", "neural_target", "ost_target", "score_neural",
+           "score_behavior", "score_ost", "brain_score"]
 
 
 @dataclass(frozen=True)
@@ -100,6 +100,26 @@ def score_neural(model: xr.DataArray, trials: xr.DataArray, region: str, *,
 def score_behavior(probabilities: xr.DataArray, trials: xr.DataArray, *, ceiling: Score | None = None) -> Score:
     """Ceiled I2n (Brain-Score's per-split ``r / sqrt(ceiling)``)."""
     return ceiled_i2n(probabilities, trials, ceiling=ceiling or behavioral_ceiling(trials))
+
+
+def ost_target(assembly: xr.DataArray, decoder: str = "svm") -> xr.DataArray:
+    """The Kar2019 assembly as the OST metric takes it (Brain-Score's benchmark preparation):
+    one entry per unique ``stimulus_id``, the ``decoder`` slice if there is a decoder dim, and
+    ``truth`` taken from ``image_label`` when absent."""
+    if "decoder" in assembly.dims:
+        labels = np.asarray(assembly["decoder"].values)
+        if decoder not in labels:
+            raise AssemblyError(f"no decoder {decoder!r} in the OST assembly; it has {sorted(set(labels))}")
+        assembly = assembly.isel(decoder=int(np.flatnonzero(labels == decoder)[0]))
+    if "stimulus_id" not in assembly.coords and "image_id" in assembly.coords:
+        assembly = assembly.assign_coords(stimulus_id=("presentation", assembly["image_id"].values))
+    _, first = np.unique(np.asarray(assembly["stimulus_id"].values), return_index=True)
+    assembly = assembly.isel(presentation=np.sort(first))
+    if "truth" not in assembly.coords:
+        if "image_label" not in assembly.coords:
+            raise AssemblyError("the OST assembly needs a 'truth' or 'image_label' coord (object per image)")
+        assembly = assembly.assign_coords(truth=("presentation", assembly["image_label"].values))
+    return assembly
 
 
 def score_ost(model: xr.DataArray, target: xr.DataArray, **kwargs) -> Score:

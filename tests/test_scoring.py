@@ -57,3 +57,16 @@ def test_score_neural_ceils_by_split_half_reliability():
 def test_benchmark_table():
     assert BENCHMARKS["MajajHong2015.IT-pls"].time_window == (70, 170)
     assert BENCHMARKS["Kar2019-ost"].region == "IT"
+
+
+def test_ost_target_prepares_kar2019_layout():
+    import xarray as xr
+    from cornet_repro.scoring import ost_target
+
+    a = xr.DataArray(np.arange(6.0).reshape(3, 2), dims=["presentation", "decoder"],
+                     coords={"image_id": ("presentation", ["a", "b", "a"]),
+                             "image_label": ("presentation", ["x", "y", "x"]),
+                             "i1": ("presentation", [1.0, 2.0, 1.0]), "decoder": ["svm", "other"]})
+    t = ost_target(a)
+    assert t.dims == ("presentation",) and list(t["stimulus_id"].values) == ["a", "b"]
+    assert list(t["truth"].values) == ["x", "y"] and list(t.values) == [0.0, 2.0]
