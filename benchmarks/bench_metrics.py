@@ -41,6 +41,18 @@ BEHAVIOR_OBJECTS, BEHAVIOR_IMAGES_PER_OBJECT, TRIALS_PER_PAIR = 24, 10, 54  # 24
 
 
 def peak_rss_mb() -> float:
+    """This process's peak resident set size (MB).
+
+    ``/proc/self/status`` VmHWM belongs to the process's own address space, which ``exec`` replaces;
+    ``ru_maxrss`` would instead carry over the parent's peak into a child (Linux keeps it across
+    fork and exec), so it is only the fallback.
+    """
+    try:
+        for line in Path("/proc/self/status").read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1024
+    except OSError:
+        pass
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # Linux: KiB
 
 
@@ -198,7 +210,9 @@ THEIRS = textwrap.dedent(r'''
         out["ceiling"] = float(c.values)
         t = time.perf_counter(); s = I2n()(probabilities, trials); out["score_seconds"] = time.perf_counter() - t
         out["score"] = float(s.values)
-    out["peak_rss_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    # VmHWM: this process's own peak (ru_maxrss would include the parent's, inherited across exec)
+    hwm = [l for l in open("/proc/self/status").read().splitlines() if l.startswith("VmHWM:")]
+    out["peak_rss_mb"] = int(hwm[0].split()[1]) / 1024 if hwm else resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     print("RESULT " + json.dumps(out))
 ''')
 

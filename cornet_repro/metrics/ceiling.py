@@ -4,6 +4,10 @@ Brain-Score's ``InternalConsistency``: 10 ``ShuffleSplit(train_size=0.5, random_
 the unique ``repetition`` values into two halves; within each half, responses are averaged per
 stimulus; Pearson r per neuroid between the halves over stimuli; Spearman–Brown correction
 ``2r / (1 + r)``; median over neuroids; mean over splits (error: s.e.m. over splits).
+
+Our own vectorized implementation (sparse group means, column-wise Pearson) instead of Brain-Score's
+xarray groupby + per-neuroid scipy loop: on 64,000 trials × 168 sites, 0.54 s vs 10.9 s (20×),
+equal to 2e-16 (``benchmarks/bench_metrics.py``).
 """
 
 from __future__ import annotations
