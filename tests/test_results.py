@@ -1,0 +1,154 @@
+"""Result files: scoring a trained model on the simulated data, the schema, the reader, Fig. 4/5 tables."""
+
+from __future__ import annotations
+
+import json
+import math
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+import torch
+from threadpoolctl import threadpool_limits
+
+from cornet_repro import results
+from cornet_repro.presets import get_preset
+from cornet_repro.results import (BrainData, circuitry_deltas, make_result, read_ost_pairs, read_result,
+                                  read_results, score_model, score_run, write_result)
+
+TINY = get_preset("tiny")
+
+
+@pytest.fixture(autouse=True)
+def single_threaded():
+    # Small problems: on a shared CPU, multi-threaded BLAS and OpenMP spin and run 10-40x slower.
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    with threadpool_limits(1):
+        yield
+    torch.set_num_threads(threads)
+
+
+@pytest.fixture(scope="module")
+def brain(tmp_path_factory) -> BrainData:
+    return BrainData.simulated(TINY.simulated, cache=tmp_path_factory.mktemp("cache"))
+
+
+@pytest.fixture(scope="module")
+def trained_run(tmp_path_factory) -> Path:
+    from cornet_repro.train import train
+
+    run = tmp_path_factory.mktemp("runs") / "cornet_s"
+    threads = torch.get_num_threads()
+    train(TINY.replace({"train.out_dir": str(run), "train.epochs": 1, "train.progress": False,
+                        "train.threads": 1}))
+    torch.set_num_threads(threads)
+    return run
+
+
+def test_score_a_trained_run_and_read_it_back(tmp_path, trained_run, brain):
+    cache = Path(brain.description["directory"]).parents[1]
+    path = score_run(trained_run, tmp_path / "results", cache=cache)  # the preset is recorded in the run
+    result = read_result(path)
+    assert result["schema_version"] == results.SCHEMA_VERSION
+    assert (result["model"], result["model_name"], result["preset"], result["source"], result["seed"]) == \
+           ("CORnet-S", "cornet_s", "tiny", "simulated", 0)
+    for name in ("V4", "IT", "behavior"):
+        s = result["scores"][name]
+        assert -0.5 < s["value"] < 1.5 and s["error"] >= 0 and 0 < s["ceiling"] < 1
+        assert math.isclose(s["value"], s["raw"] / s["ceiling"] if name != "behavior" else s["value"])
+    assert result["scores"]["OST"]["ceiling"] == 0.79
+    parts = [result["scores"][k]["value"] for k in ("V4", "IT", "behavior", "OST")]
+    assert math.isclose(result["brain_score"]["value"], np.mean(parts))
+    assert math.isclose(result["brain_score_fig4"]["value"], np.mean(parts[:3]))
+    assert result["imagenet_top1"] is None and 0 <= result["validation_top1"] <= 1
+    assert result["train"]["epochs"] == 1 and result["checkpoint_sha256"] and result["package_version"]
+    assert result["data"]["config_digest"] == TINY.simulated.digest()
+    # scoring the same checkpoint again replaces its file
+    assert score_run(trained_run, tmp_path / "results", cache=cache) == path
+    table = read_results(tmp_path / "results")
+    assert len(table) == 1 and table.loc[0, "source"] == "simulated"
+    assert table.loc[0, "V4"] == result["scores"]["V4"]["value"]
+    assert table.loc[0, "brain_score"] == result["brain_score"]["value"]
+    pairs = read_ost_pairs(tmp_path / "results")
+    assert len(pairs) == TINY.simulated.n_stimuli and pairs["monkey_ost_ms"].notna().mean() > 0.9
+    # the command line does the same
+    assert results.main([str(trained_run), "--results-dir", str(tmp_path / "cli"), "--cache", str(cache)]) == 0
+    assert len(read_results(tmp_path / "cli")) == 1
+
+
+def test_feedforward_models_get_ost_zero_and_untrained_models_score_low(brain):
+    from cornet_repro.models import get_model
+
+    torch.manual_seed(0)
+    config = {"width": 0.125, "image_size": 32, "num_classes": 16}
+    model = get_model("cornet_s_steps_1_1_1", **config)
+    scored = score_model(model, brain, model_name="cornet_s_steps_1_1_1", model_config=config, image_size=32,
+                         benchmarks=("IT", "OST"))
+    assert set(scored["scores"]) == {"IT", "OST"}
+    assert scored["scores"]["OST"]["value"] == 0.0 and "feed-forward" in scored["scores"]["OST"]["note"]
+    assert scored["ost_pairs"] is None and scored["brain_score"] is None  # composite needs all four
+    with pytest.raises(ValueError, match="unknown benchmarks"):
+        score_model(model, brain, model_name="cornet_s", benchmarks=("V1",))
+
+
+def _fake(model_name: str, seed: int, top1: float, bs: float, ost_pairs=None, created="2026-01-01T00:00:00+00:00"):
+    scored = {"scores": {k: {"value": bs, "error": 0.01, "raw": bs * 0.7, "ceiling": 0.7} for k in ("V4", "IT", "behavior")},
+              "brain_score": {"value": bs * 0.75, "error": 0.01}, "brain_score_fig4": {"value": bs, "error": 0.01},
+              "ost_pairs": ost_pairs}
+    scored["scores"]["OST"] = {"value": 0.0, "error": None}
+    result = make_result(scored, model_name=model_name, model_config={"width": 0.125}, preset="tiny",
+                         source="simulated", seed=seed, validation_top1=top1)
+    result["created"] = created
+    return result
+
+
+def test_circuitry_deltas_against_the_cornet_s_baseline(tmp_path):
+    for seed, (top1, bs) in enumerate([(0.50, 0.40), (0.60, 0.50)]):
+        write_result(_fake("cornet_s", seed, top1, bs), tmp_path)
+    write_result(_fake("cornet_s_skip_absent", 0, 0.45, 0.36), tmp_path)  # -10 % / -10 % vs seed 0
+    write_result(_fake("cornet_s_skip_absent", 1, 0.48, 0.45), tmp_path)  # -20 % / -10 % vs seed 1
+    table = read_results(tmp_path)
+    assert set(table["fig4_variant"].dropna()) == {"absent"}
+    deltas = circuitry_deltas(table).set_index(["group", "variant"])
+    row = deltas.loc[("Skip connection", "absent")]
+    assert math.isclose(row["delta_imagenet_top1_pct"], -15.0) and math.isclose(row["delta_brain_score_pct"], -10.0)
+    assert math.isclose(row["delta_imagenet_top1_pct_sd"], np.std([-10, -20], ddof=1))
+    assert row["n_seeds"] == 2 and row["source"] == "simulated" and row["top1_measure"] == "validation_top1"
+    # default rows are CORnet-S itself: zero delta on average
+    assert abs(deltas.loc[("Skip connection", "present"), "delta_brain_score_pct"]) < 1e-9
+    # joins the published table as the figure expects
+    from cornet_repro.data import published
+    from cornet_repro.figures.fig4_circuitry import circuitry_table
+
+    joined = circuitry_table(published.load_circuitry_deltas(), deltas.reset_index())
+    assert joined["recomputed_delta_brain_score_pct"].notna().sum() >= 2
+
+
+def test_ost_pairs_come_from_the_newest_cornet_s_result(tmp_path):
+    old = {"stimulus_id": ["a", "b"], "model_ost_ms": [100.0, None], "monkey_ost_ms": [110.0, 120.0]}
+    new = {"stimulus_id": ["a", "b"], "model_ost_ms": [150.0, 160.0], "monkey_ost_ms": [110.0, 120.0]}
+    write_result(_fake("cornet_s", 0, 0.5, 0.4, old, created="2026-01-01T00:00:00+00:00"), tmp_path)
+    write_result(_fake("cornet_s", 1, 0.5, 0.4, new, created="2026-02-01T00:00:00+00:00"), tmp_path)
+    pairs = read_ost_pairs(tmp_path)
+    assert pairs["model_ost_ms"].tolist() == [150.0, 160.0] and set(pairs["seed"]) == {1}
+    assert read_ost_pairs(tmp_path, model_name="cornet_z") is None
+
+
+def test_bad_result_files_are_named(tmp_path):
+    bad = tmp_path / "x.result.json"
+    bad.write_text("{not json")
+    with pytest.raises(ValueError, match="x.result.json: not valid JSON"):
+        read_results(tmp_path)
+    bad.write_text(json.dumps({"schema_version": 99, "model": "m", "model_name": "m", "preset": "tiny",
+                               "source": "simulated", "seed": 0, "scores": {}}))
+    with pytest.raises(ValueError, match="schema_version 99"):
+        read_result(bad)
+    with pytest.raises(ValueError, match="source must be"):
+        make_result({"scores": {}}, model_name="m", model_config={}, preset="tiny", source="made-up", seed=0)
+    with pytest.raises(FileNotFoundError, match="does not exist"):
+        read_results(tmp_path / "missing")
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    assert read_results(empty).empty and "brain_score" in read_results(empty).columns
