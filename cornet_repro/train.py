@@ -498,7 +498,8 @@ def train(config: TrainConfig | Preset, *, resume: bool = False, preset_name: st
                 log({"kind": "step", "epoch": epoch + 1, "global_step": global_step,
                      "train_loss": stats["loss_sum"] / max(stats["count"], 1),
                      "train_top1": stats["correct"] / max(stats["count"], 1),
-                     "lr": optimizer.param_groups[0]["lr"], "images_per_s": images_timed / max(elapsed, 1e-9)})
+                     "lr": optimizer.param_groups[0]["lr"], "images_per_s": images_timed / max(elapsed, 1e-9),
+                     "images": images_timed, "elapsed_s": elapsed})
             if step_in_epoch < steps_per_epoch and not stop and config.checkpoint_every_steps \
                     and global_step % config.checkpoint_every_steps == 0:
                 flush_stats()
