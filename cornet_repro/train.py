@@ -64,7 +64,7 @@ CHECKPOINT_FORMAT = 1
 
 # Config fields that may differ on --resume: they change how a run is watched or stored, not
 # what it computes. Everything else must match the checkpoint.
-_RESUMABLE_CHANGES = {"out_dir", "progress", "num_workers", "max_steps", "log_every_steps",
+_RESUMABLE_CHANGES = {"out_dir", "progress", "num_workers", "threads", "max_steps", "log_every_steps",
                       "checkpoint_every_steps", "keep_epoch_checkpoints", "peak_tflops", "compile", "data_path"}
 
 # Dense bf16 peak (TFLOP/s) of common GPUs, for the model FLOPs utilization (MFU). Longer names
@@ -372,10 +372,11 @@ def train(config: TrainConfig | Preset, *, resume: bool = False, preset_name: st
     val_loader = torch.utils.data.DataLoader(val_subset, batch_size=batch, shuffle=False, **loader_kwargs)
 
     # --- model, optimizer, schedule ---
-    raw_model = build_model(config, len(classes)).to(d.device)
+    raw_model = build_model(config, len(classes))
+    flops_per_image = 3.0 * forward_flops(raw_model, config.image_size)  # forward + backward ≈ 3 × forward
+    raw_model = raw_model.to(d.device)
     if channels_last:
         raw_model = raw_model.to(memory_format=torch.channels_last)
-    flops_per_image = 3.0 * forward_flops(raw_model, config.image_size)  # forward + backward ≈ 3 × forward
     peak = device_peak_tflops(d.device, config.peak_tflops)
     optimizer = torch.optim.SGD(raw_model.parameters(), lr=config.lr, momentum=config.momentum,
                                 weight_decay=config.weight_decay)
@@ -407,7 +408,7 @@ def train(config: TrainConfig | Preset, *, resume: bool = False, preset_name: st
             print(f"resumed from {ckpt_path}: epoch {epoch + 1}, step {step_in_epoch}/{steps_per_epoch}",
                   file=sys.stderr)
     elif resume and d.is_main:
-        print(f"--resume: no checkpoint in {out}, starting from scratch", file=sys.stderr)
+        print(f"resume: no checkpoint in {out}, starting from scratch", file=sys.stderr)
 
     model: nn.Module = raw_model
     if d.enabled:
