@@ -95,7 +95,7 @@ def _register_optional(sub: argparse._SubParsersAction) -> None:
     """Subcommands owned by other modules (training, scoring, simulation), added when present."""
     import importlib
 
-    for module_name in ("cornet_repro.train", "cornet_repro.scoring", "cornet_repro.data.simulated"):
+    for module_name in ("cornet_repro.train", "cornet_repro.results", "cornet_repro.data.simulated"):
         try:
             module = importlib.import_module(module_name)
         except ImportError:

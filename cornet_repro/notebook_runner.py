@@ -3,13 +3,20 @@
 A notebook is re-executed when, and only when, its cache key changes. The key hashes:
 the notebook source, its parameters, every file of the ``cornet_repro`` package (code and data),
 every file named by a path-valued parameter (e.g. a results directory), and the versions of the
-libraries that shape the output. jupyter-cache keys only on the notebook's code cells, so a change
+libraries that shape the output. Parameters whose name ends in ``_out`` are the notebook's outputs:
+their content is not hashed, but a missing output makes the notebook run again.
+
+``book/parameters.yml`` sets each notebook's parameters. Notebooks run in the order they appear
+there, then the others by name, so a notebook that writes results (e.g. ``train_and_score``) runs
+before the figures that read them. A ``sweep`` entry (a mapping of parameter → list of values)
+runs the notebook once per combination; those executed copies go to ``book/executed/<name>/``. jupyter-cache keys only on the notebook's code cells, so a change
 to the package would leave stale figures; that is why this module exists.
 """
 
 from __future__ import annotations
 
 import hashlib
+import itertools
 import json
 import os
 import platform
@@ -99,13 +106,18 @@ def cache_key(notebook: Path, parameters: dict[str, Any], *, root: Path,
     h.update(Path(notebook).read_bytes())
     h.update(json.dumps(parameters, sort_keys=True, default=str).encode())
     _hash_tree(h, Path(package_dir), Path(package_dir).parent)
-    for value in parameters.values():
-        if isinstance(value, str) and value:
+    for name, value in parameters.items():
+        if isinstance(value, str) and value and not is_output_parameter(name):
             candidate = (Path(root) / value) if not Path(value).is_absolute() else Path(value)
             if candidate.exists():
                 _hash_tree(h, candidate, Path(root))
     h.update(json.dumps(_versions(), sort_keys=True).encode())
     return h.hexdigest()
+
+
+def is_output_parameter(name: str) -> bool:
+    """Parameters named ``*_out`` are paths the notebook writes (not inputs of its cache key)."""
+    return name.endswith("_out")
 
 
 def _stored_key(executed: Path) -> str | None:
@@ -152,9 +164,53 @@ def execute_notebook(source: Path, output: Path, parameters: dict[str, Any], *, 
     return output
 
 
+def _record_outputs(executed: Path, products: list[str]) -> None:
+    import nbformat
+
+    nb = nbformat.read(executed, as_version=4)
+    nb.metadata["cornet_repro"]["outputs"] = products
+    with atomic_path(executed) as tmp:
+        nbformat.write(nb, tmp)
+
+
 def notebook_names(root: Path) -> list[str]:
     """Names of the notebook templates in ``notebooks/`` (without ``.ipynb``), sorted."""
     return sorted(p.stem for p in (Path(root) / NOTEBOOK_DIR).glob("*.ipynb"))
+
+
+def expand_runs(name: str, params: dict[str, Any]) -> list[tuple[str, Path, dict[str, Any]]]:
+    """(run name, executed path relative to the book root, parameters) for each run of a notebook."""
+    params = dict(params)
+    sweep = params.pop("sweep", None)
+    if sweep is None:
+        return [(name, EXECUTED_DIR / f"{name}.ipynb", params)]
+    if not isinstance(sweep, dict) or not all(isinstance(v, list) and v for v in sweep.values()):
+        raise ValueError(f"{PARAMETERS_FILE}: {name}.sweep must map parameter names to non-empty lists, got {sweep!r}")
+    runs = []
+    for values in itertools.product(*sweep.values()):
+        combination = dict(zip(sweep, values))
+        slug = "-".join(f"{k}={v}" for k, v in combination.items()).replace("/", "_")
+        runs.append((f"{name}[{slug}]", EXECUTED_DIR / name / f"{slug}.ipynb", {**params, **combination}))
+    return runs
+
+
+def _output_files(root: Path, params: dict[str, Any]) -> dict[str, float]:
+    """Files under the ``*_out`` paths of a run, with their modification times."""
+    files = {}
+    for name, value in params.items():
+        if is_output_parameter(name) and isinstance(value, str) and value:
+            base = Path(root, value)
+            for f in ([base] if base.is_file() else base.rglob("*") if base.is_dir() else []):
+                if f.is_file():
+                    files[str(f.relative_to(root))] = f.stat().st_mtime
+    return files
+
+
+def _stored_outputs(executed: Path) -> list[str]:
+    try:
+        return json.loads(executed.read_text())["metadata"]["cornet_repro"].get("outputs", [])
+    except (OSError, ValueError, KeyError, TypeError):
+        return []
 
 
 def run_book(root: str | os.PathLike, *, only: list[str] | None = None, force: bool = False,
@@ -171,24 +227,31 @@ def run_book(root: str | os.PathLike, *, only: list[str] | None = None, force: b
         raise ValueError(f"{root / PARAMETERS_FILE}: no notebook named {unknown} in {root / NOTEBOOK_DIR}; "
                          f"available: {names}")
     records, failures = [], []
-    for name in names:
+    ordered = [n for n in parameters if n in names] + [n for n in names if n not in parameters]
+    for name in ordered:
         if only is not None and name not in only:
             continue
         source = root / NOTEBOOK_DIR / f"{name}.ipynb"
-        output = root / EXECUTED_DIR / f"{name}.ipynb"
-        params = parameters.get(name, {})
-        key = cache_key(source, params, root=root, package_dir=package_dir)
-        if not force and output.exists() and _stored_key(output) == key:
-            records.append(RunRecord(name, False, 0.0, output))
-            continue
-        log(f"cornet-repro: executing {source.relative_to(root)} with {params or 'defaults'}")
-        start = time.perf_counter()
-        try:
-            execute_notebook(source, output, params, cwd=root, key=key)
-        except NotebookError as exc:
-            failures.append(str(exc))
-            continue
-        records.append(RunRecord(name, True, time.perf_counter() - start, output))
+        for run_name, relative, params in expand_runs(name, parameters.get(name, {})):
+            output = root / relative
+            key = cache_key(source, params, root=root, package_dir=package_dir)
+            # A run whose products (files it wrote under its *_out paths) were deleted runs again.
+            if (not force and output.exists() and _stored_key(output) == key
+                    and all((root / f).exists() for f in _stored_outputs(output))):
+                records.append(RunRecord(run_name, False, 0.0, output))
+                continue
+            before = _output_files(root, params)
+            log(f"cornet-repro: executing {source.relative_to(root)} with {params or 'defaults'}")
+            start = time.perf_counter()
+            try:
+                execute_notebook(source, output, params, cwd=root, key=key)
+            except NotebookError as exc:
+                failures.append(str(exc))
+                continue
+            products = sorted(f for f, mtime in _output_files(root, params).items() if before.get(f) != mtime)
+            if products:
+                _record_outputs(output, products)
+            records.append(RunRecord(run_name, True, time.perf_counter() - start, output))
     if failures:
         raise NotebookError("\n".join(failures))
     return records

@@ -539,10 +539,13 @@ def score_run(run_dir: str | os.PathLike, results_dir: str | os.PathLike, *, pre
 
 def train_and_score(preset, results_dir: str | os.PathLike, *, model: str | None = None, seed: int | None = None,
                     runs_dir: str | os.PathLike = "runs", overrides: Mapping[str, Any] | None = None,
-                    resume: bool = True, cache: str | os.PathLike | None = None) -> dict[str, Any]:
+                    resume: bool = True, fresh: bool = False,
+                    cache: str | os.PathLike | None = None) -> dict[str, Any]:
     """Train ``model`` with ``preset`` (skipped if its run already finished), score it, write the result.
 
     Returns the result record. The run directory is ``<runs_dir>/<preset>/<model>-seed<seed>``.
+    ``fresh=True`` first deletes that run and the earlier results of the same model, preset and
+    seed: the book uses it, since it re-executes only when code or parameters changed.
     """
     from .presets import load_preset
     from .train import FINAL_MODEL, train
@@ -557,9 +560,28 @@ def train_and_score(preset, results_dir: str | os.PathLike, *, model: str | None
     t = preset.train
     out = Path(runs_dir) / preset.name / f"{t.model}-seed{t.seed}"
     preset = preset.replace({"train.out_dir": str(out)})
+    if fresh:
+        import shutil
+
+        shutil.rmtree(out, ignore_errors=True)
+        remove_results(results_dir, model_name=t.model, preset=preset.name, seed=t.seed)
     if not (resume and (out / FINAL_MODEL).is_file()):
         train(preset, resume=resume)
     return read_result(score_run(out, results_dir, preset=preset, cache=cache))
+
+
+def remove_results(results_dir: str | os.PathLike, *, model_name: str, preset: str, seed: int) -> int:
+    """Delete the result files of one (model, preset, seed) in ``results_dir``; return how many."""
+    results_dir = Path(results_dir)
+    if not results_dir.is_dir():
+        return 0
+    removed = 0
+    for path in results_dir.glob(f"*{RESULT_SUFFIX}"):
+        r = read_result(path)
+        if (r.get("model_name"), r.get("preset"), r.get("seed")) == (model_name, preset, seed):
+            path.unlink()
+            removed += 1
+    return removed
 
 
 def _plain(obj: Any) -> Any:

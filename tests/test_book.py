@@ -27,12 +27,28 @@ JUPYTER_BOOK = Path(sys.executable).parent / "jupyter-book"
 pytestmark = pytest.mark.skipif(not JUPYTER_BOOK.exists(), reason="jupyter-book is not installed in this Python")
 
 
+#: The book's Fig. 4 sweep, cut to two models so the suite stays within its time budget.
+TEST_SWEEP = {"model": ["cornet_s", "cornet_s_steps_1_1_1"], "seed": [0]}
+
+
 def copy_book(dest: Path) -> Path:
     for name in ("_config.yml", "_toc.yml"):
         shutil.copy(REPO / name, dest / name)
     shutil.copytree(REPO / "notebooks", dest / "notebooks")
     shutil.copytree(REPO / "book", dest / "book", ignore=shutil.ignore_patterns("executed"))
+    params = load_parameters(dest)
+    if "train_and_score" in params:
+        params["train_and_score"]["sweep"] = TEST_SWEEP
+        (dest / "book" / "parameters.yml").write_text(yaml.safe_dump(params, sort_keys=False))
     return dest
+
+
+def n_runs(root: Path) -> int:
+    """Notebook executions of a full build: one per notebook, one per sweep combination."""
+    from cornet_repro.notebook_runner import expand_runs, notebook_names
+
+    params = load_parameters(root)
+    return sum(len(expand_runs(name, params.get(name, {}))) for name in notebook_names(root))
 
 
 def build(root: Path) -> subprocess.CompletedProcess:
@@ -59,8 +75,7 @@ def built_book(tmp_path_factory):
 
 def test_clean_build_executes_every_notebook_and_writes_every_page(built_book):
     root, log = built_book
-    n = len(list((root / "notebooks").glob("*.ipynb")))
-    assert f"cornet-repro: {n} notebook(s) executed, 0 from cache" in log
+    assert f"cornet-repro: {n_runs(root)} notebook(s) executed, 0 from cache" in log
     for docname in toc_files(root):
         assert (root / "_build" / "html" / f"{docname}.html").exists(), docname
     assert (root / "_build" / "html" / "index.html").exists()
@@ -70,12 +85,18 @@ def test_rebuild_without_changes_executes_nothing(built_book):
     root, _ = built_book
     result = build(root)
     assert result.returncode == 0, result.stdout[-3000:]
-    n = len(list((root / "notebooks").glob("*.ipynb")))
-    assert f"cornet-repro: 0 notebook(s) executed, {n} from cache" in result.stdout
+    assert f"cornet-repro: 0 notebook(s) executed, {n_runs(root)} from cache" in result.stdout
+
+
+def test_fig4_page_shows_the_recomputed_variants_beside_the_published(built_book):
+    page = (built_book[0] / "_build" / "html" / "book" / "executed" / "fig4_circuitry.html").read_text()
+    assert "data: simulated, preset tiny" in page and "not a reproduction of the paper" in page
+    assert "(recomputed)" in page and "(published)" in page
 
 
 def test_a_failing_notebook_fails_the_build_naming_notebook_and_cell(tmp_path):
     root = copy_book(tmp_path)
+    (root / "notebooks" / "train_and_score.ipynb").unlink()  # no training needed to test a failure
     (root / "book" / "parameters.yml").write_text("table_a1:\n  sort_by: not_a_column\n")
     result = build(root)
     assert result.returncode != 0

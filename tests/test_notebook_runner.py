@@ -107,3 +107,30 @@ def test_every_book_notebook_is_a_clean_template():
         nb = json.loads(path.read_text())
         assert nr.notebook_parameter_names(path), path
         assert not any(c.get("outputs") for c in nb["cells"] if c["cell_type"] == "code"), f"{path} has outputs"
+
+
+def test_sweeps_run_once_per_combination_in_parameters_order(book):
+    write_notebook(book / "notebooks" / "maker.ipynb", "k = 0\nseed = 0\nrecord_out = 'made'",
+                   "from pathlib import Path\nPath(record_out).mkdir(exist_ok=True)\n"
+                   "Path(record_out, f'{k}-{seed}.txt').write_text('x')")
+    write_notebook(book / "notebooks" / "alpha.ipynb", "x = 1\ndata_dir = None",
+                   "import os\nprint(sorted(os.listdir(data_dir)) if data_dir else None)")
+    (book / "book" / "parameters.yml").write_text(
+        "maker:\n  record_out: made\n  sweep:\n    k: [1, 2]\n    seed: [0, 5]\nalpha:\n  data_dir: made\n")
+    records = nr.run_book(book, log=lambda m: None)
+    # The producer's 4 runs come first (parameters.yml order), so alpha sees all of their files.
+    assert [r.name for r in records[:4]] == ["maker[k=1-seed=0]", "maker[k=1-seed=5]", "maker[k=2-seed=0]",
+                                             "maker[k=2-seed=5]"]
+    assert "['1-0.txt', '1-5.txt', '2-0.txt', '2-5.txt']" in outputs(book / nr.EXECUTED_DIR / "alpha.ipynb")
+    assert (book / nr.EXECUTED_DIR / "maker" / "k=2-seed=5.ipynb").exists()
+    # Outputs are not part of the key: a second build runs nothing...
+    assert executed(nr.run_book(book, log=lambda m: None)) == []
+    # ...but deleted products make every run that wrote them run again; the reader sees the
+    # same file contents as before, so it stays cached.
+    shutil.rmtree(book / "made")
+    assert executed(nr.run_book(book, log=lambda m: None)) == [f"maker[k={k}-seed={s}]" for k in (1, 2) for s in (0, 5)]
+    (book / "made" / "2-0.txt").unlink()
+    assert executed(nr.run_book(book, log=lambda m: None)) == ["maker[k=2-seed=0]"]
+    (book / "book" / "parameters.yml").write_text("maker:\n  sweep: [1, 2]\n")
+    with pytest.raises(ValueError, match="maker.sweep must map parameter names to non-empty lists"):
+        nr.run_book(book, log=lambda m: None)

@@ -55,17 +55,29 @@ def _read_results(results_dir: str | None) -> pd.DataFrame | None:
 def load_overlay(results_dir: str | None) -> pd.DataFrame | None:
     """Locally scored models from ``results_dir`` (None → no overlay), one row per result file."""
     results = _read_results(results_dir)
-    return None if results is None or results.empty else results
+    if results is None or results.empty:
+        return None
+    # Result files name benchmarks as Brain-Score does; the published table uses lower case.
+    return results.rename(columns={"V4": "v4", "IT": "it", "OST": "ost"})
 
 
-def load_circuitry_results(results_dir: str | None) -> pd.DataFrame | None:
-    """Recomputed Fig. 4 deltas (% vs the CORnet-S default, mean and s.d. over seeds) from results."""
+def load_circuitry_results(results_dir: str | None, preset: str | None = None) -> pd.DataFrame | None:
+    """Recomputed Fig. 4 deltas (% vs the CORnet-S default, mean and s.d. over seeds) from results.
+
+    ``preset`` selects whose results to show; None takes the preset of the newest result file.
+    """
     results = _read_results(results_dir)
-    if results is None or results.empty or "fig4_variant" not in results:
+    if results is None or results.empty:
         return None
     from ..results import circuitry_deltas
 
-    return circuitry_deltas(results)
+    if preset is None:
+        preset = results["preset"].iloc[-1]  # read_results sorts by creation time
+    chosen = results[results["preset"] == preset]
+    if chosen.empty:
+        raise ValueError(f"no results with preset {preset!r} in {results_dir}; found {sorted(results.preset.unique())}")
+    deltas = circuitry_deltas(chosen)
+    return None if deltas.empty else deltas
 
 
 def load_ost_results(results_dir: str | None) -> pd.DataFrame | None:
