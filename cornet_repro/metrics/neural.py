@@ -63,8 +63,9 @@ def kernel_pls_dual(K: np.ndarray, Y: np.ndarray, n_components: int = 25,
     Mirrors scikit-learn's NIPALS (mode A, regression deflation, ``norm_y_weights=False``):
 
     * x-weights ``w = Xkᵀ a`` are never formed; all their inner products are ``aᵀ Kk a'``;
-    * the deflated y residual ``u = Yk β`` lives in target space, so each power-method iteration
-      costs O(q²) with ``S = YkᵀYk``, ``M = YkᵀKkYk``, ``H = (KkYk)ᵀ(KkYk)`` formed once per component;
+    * the y-score ``u = Yk β`` is a combination of the residual's columns, and ``G = Kk Yk`` is kept
+      up to date, so each power-method iteration costs three n × q matrix–vector products (sklearn's
+      costs two n × p ones); the convergence test ``‖w − w_old‖²`` is ``(a − a_old)·(t − t_old)``;
     * deflation ``X_{k+1} = P_k X_k`` with ``P_k = I − t tᵀ/tᵀt`` updates ``G = Kk Yk`` by rank-one
       terms and one matrix–vector product with ``K``.
     The sign flip sklearn applies to each component is omitted: it changes no prediction.
@@ -87,34 +88,29 @@ def kernel_pls_dual(K: np.ndarray, Y: np.ndarray, n_components: int = 25,
         if len(nonzero) == 0:
             warnings.warn(f"y residual is constant at iteration {k}")
             break
-        S = Yk.T @ Yk
-        M = Yk.T @ G
-        M = (M + M.T) / 2  # symmetric in exact arithmetic
-        H = G.T @ G
         beta = np.zeros(q)
         beta[nonzero[0]] = 1.0  # sklearn starts from the first non-zero column of Yk
-        prev = None
+        a_prev = t_prev = None
         for i in range(max_iter):
-            uu = beta @ S @ beta
-            w_norm = np.sqrt(max(beta @ M @ beta, 0.0)) / uu  # ||Xkᵀ u|| / (u·u)
+            u = Yk @ beta  # y-score
+            g = G @ beta  # = Kk u
+            uu = u @ u
+            w_norm = np.sqrt(max(u @ g, 0.0)) / uu  # ||Xkᵀ u|| / (u·u)
             alpha = 1.0 / uu / (w_norm + _EPS)  # a = alpha·u, w = Xkᵀ a (normalized)
-            t_t = alpha ** 2 * (beta @ H @ beta)  # t = Kk a = alpha·G β
-            c = alpha * (M @ beta) / t_t  # y-weights: Ykᵀ t / (t·t)
-            ab = alpha * beta
+            a = alpha * u
+            t = alpha * g  # x-score Xk w = Kk a
+            t_t = t @ t
+            c = Yk.T @ t / t_t  # y-weights
             converged = q == 1
-            if prev is not None:
-                d = ab - prev
-                converged = converged or (d @ M @ d) < tol  # ||w − w_old||² = dᵀ M d
+            if a_prev is not None:
+                # ||w − w_old||² = (a − a_old)ᵀ Kk (a − a_old) = (a − a_old)·(t − t_old)
+                converged = converged or (a - a_prev) @ (t - t_prev) < tol
             if converged or i == max_iter - 1:
                 break
-            prev = ab
+            a_prev, t_prev = a, t
             beta = c / (c @ c + _EPS)  # new y-score u = Yk c / (c·c + eps)
         if i == max_iter - 1:
             warnings.warn("Maximum number of iterations reached")
-        a = Yk @ ab
-        t = G @ ab
-        t_t = t @ t
-        c = Yk.T @ t / t_t  # y-loadings (regression deflation)
         # Kk t, with Kk = P_{k-1}…P_1 K P_1…P_{k-1}
         Kt = _apply_projections(K @ _apply_projections(t, T, tts, range(k - 1, -1, -1)), T, tts, range(k))
         G = G - np.outer(Kt, c)
