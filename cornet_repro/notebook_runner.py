@@ -213,6 +213,17 @@ def _stored_outputs(executed: Path) -> list[str]:
         return []
 
 
+def _prune_dropped_runs(root: Path, name: str, current: set[Path], log: Callable[[str], None]) -> None:
+    """Delete sweep runs no longer in parameters.yml, with the files they wrote, so that a
+    figure reading their directory never shows a variant that was taken out of the sweep."""
+    for executed in sorted((root / EXECUTED_DIR / name).glob("*.ipynb")):
+        if executed not in current:
+            for product in _stored_outputs(executed):
+                (root / product).unlink(missing_ok=True)
+            executed.unlink()
+            log(f"cornet-repro: removed {executed.relative_to(root)} and its outputs (no longer in the sweep)")
+
+
 def run_book(root: str | os.PathLike, *, only: list[str] | None = None, force: bool = False,
              log: Callable[[str], None] = print, package_dir: Path = PACKAGE_DIR) -> list[RunRecord]:
     """Execute every notebook of the book whose cache key changed; return what was done.
@@ -232,7 +243,9 @@ def run_book(root: str | os.PathLike, *, only: list[str] | None = None, force: b
         if only is not None and name not in only:
             continue
         source = root / NOTEBOOK_DIR / f"{name}.ipynb"
-        for run_name, relative, params in expand_runs(name, parameters.get(name, {})):
+        runs = expand_runs(name, parameters.get(name, {}))
+        _prune_dropped_runs(root, name, {root / relative for _, relative, _ in runs}, log)
+        for run_name, relative, params in runs:
             output = root / relative
             key = cache_key(source, params, root=root, package_dir=package_dir)
             # A run whose products (files it wrote under its *_out paths) were deleted runs again.

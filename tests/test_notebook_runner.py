@@ -131,6 +131,12 @@ def test_sweeps_run_once_per_combination_in_parameters_order(book):
     assert executed(nr.run_book(book, log=lambda m: None)) == [f"maker[k={k}-seed={s}]" for k in (1, 2) for s in (0, 5)]
     (book / "made" / "2-0.txt").unlink()
     assert executed(nr.run_book(book, log=lambda m: None)) == ["maker[k=2-seed=0]"]
+    # A combination taken out of the sweep disappears with its products.
+    (book / "book" / "parameters.yml").write_text(
+        "maker:\n  record_out: made\n  sweep:\n    k: [1]\n    seed: [0, 5]\nalpha:\n  data_dir: made\n")
+    assert executed(nr.run_book(book, log=lambda m: None)) == ["alpha"]
+    assert sorted(p.name for p in (book / "made").iterdir()) == ["1-0.txt", "1-5.txt"]
+    assert not (book / nr.EXECUTED_DIR / "maker" / "k=2-seed=5.ipynb").exists()
     (book / "book" / "parameters.yml").write_text("maker:\n  sweep: [1, 2]\n")
     with pytest.raises(ValueError, match="maker.sweep must map parameter names to non-empty lists"):
         nr.run_book(book, log=lambda m: None)
