@@ -18,8 +18,8 @@ Semantics follow Brain-Score's ``i1i2`` metric (read from brain-score/vision), v
   (Brain-Score 0.2's reference summary "r / sqrt(ceiling)" is this, applied per repetition.)
 
 Our own implementation (bincount response matrices, array d') instead of Brain-Score's Counter and
-per-cell ``multi_dim_apply``: human ceiling on 298,080 trials in 0.34 s vs 5.7 s (17×), I2n score
-0.28 s vs 4.7 s (17×), equal to 6e-16 (``benchmarks/bench_metrics.py``).
+per-cell ``multi_dim_apply``: human ceiling on 298,080 trials in 0.3–0.4 s vs 5.7–6.0 s (15–17×),
+I2n score 0.2–0.3 s vs 4.7–7.0 s (17–31×), equal to 6e-16 (``benchmarks/bench_metrics.py``).
 """
 
 from __future__ import annotations

@@ -6,7 +6,7 @@ stimulus; Pearson r per neuroid between the halves over stimuli; Spearman–Brow
 ``2r / (1 + r)``; median over neuroids; mean over splits (error: s.e.m. over splits).
 
 Our own vectorized implementation (sparse group means, column-wise Pearson) instead of Brain-Score's
-xarray groupby + per-neuroid scipy loop: on 64,000 trials × 168 sites, 0.54 s vs 10.9 s (20×),
+xarray groupby + per-neuroid scipy loop: on 64,000 trials × 168 sites, 0.5–0.6 s vs 11 s (18–20×),
 equal to 2e-16 (``benchmarks/bench_metrics.py``).
 """
 

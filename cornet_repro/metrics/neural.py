@@ -10,8 +10,9 @@ exactly equivalent to ``sklearn.cross_decomposition.PLSRegression(scale=False)``
 iterations, same convergence test, same deflation) but computed from the n × n Gram matrix of the
 images instead of the n × p feature matrix, and with the power method run in the q-dimensional
 target space. With n = 2,560 images, p = 25,088 features and q = 168 sites, one Gram matrix serves all
-10 splits. Measured (``benchmarks/bench_metrics.py``, 2 CPU cores): 7.6 s vs 1,267 s for
-brainscore-vision 2.4.2's sklearn PLS, 166× faster, per-split medians equal to 1.5e-10.
+10 splits. Measured (``benchmarks/bench_metrics.py``, 2 shared CPU cores, two runs): 7.6–9.2 s vs
+1,133–1,267 s for brainscore-vision 2.4.2's sklearn PLS (123–166× faster), peak RSS 978 vs 1,905 MB,
+per-split medians equal to 1.5e-10.
 """
 
 from __future__ import annotations
