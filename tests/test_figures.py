@@ -87,7 +87,8 @@ def test_fig4_table_marks_defaults_and_joins_recomputed():
     row = shown[shown.variant == "absent"].iloc[0]
     assert row["Δ ImageNet top-1, % (published)"] == "-2" and row["Δ ImageNet top-1, % (recomputed)"] == "-1.5"
     fig = plot_fig4(table)
-    assert len(fig.axes) == 2
+    assert len(fig.axes) == 4 and "recomputed, simulated" in fig.axes[2].get_xlabel()
+    assert len(plot_fig4(circuitry_table(published.load_circuitry_deltas())).axes) == 2
     plt.close(fig)
 
 
