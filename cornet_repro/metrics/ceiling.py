@@ -18,7 +18,7 @@ from scipy import sparse
 
 from ..assemblies import AssemblyError, validate_neural
 from ._util import cv_splits, pearson_columns
-from .score import Score, sem
+from .score import Score, median_over_neuroids
 
 __all__ = ["spearman_brown", "internal_consistency", "average_by_stimulus"]
 
@@ -80,11 +80,5 @@ def internal_consistency(
         both = np.all(np.isfinite(m1), axis=1) & np.all(np.isfinite(m2), axis=1)
         r = pearson_columns(m1[both], m2[both])
         raw[s] = spearman_brown(r) if correction else r
-    per_split = np.nanmedian(raw, axis=1)
-    raw_da = xr.DataArray(raw, dims=["split", "neuroid"],
-                          coords={"split": np.arange(len(splits)),
-                                  "neuroid_id": ("neuroid", np.asarray(assembly["neuroid_id"].values))})
-    return Score(value=float(per_split.mean()), error=sem(per_split), error_kind="sem",
-                 metric="internal_consistency", raw=raw_da,
-                 details={"n_splits": len(splits), "n_repetitions": len(unique_reps),
-                          "n_stimuli": len(stimuli), "per_split": per_split.tolist()})
+    return median_over_neuroids(raw, assembly["neuroid_id"].values, "internal_consistency",
+                                n_repetitions=len(unique_reps), n_stimuli=len(stimuli))

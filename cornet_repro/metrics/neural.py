@@ -25,7 +25,7 @@ import xarray as xr
 
 from ..assemblies import AssemblyError, validate_model, validate_neural
 from ._util import align_to, cv_splits, iter_chunks, pearson_columns
-from .score import Score, sem
+from .score import Score, median_over_neuroids
 
 __all__ = ["KernelPLSRegression", "gram_matrix", "neural_predictivity", "cross_validated_correlations"]
 
@@ -254,13 +254,6 @@ def neural_predictivity(
                        random_state=random_state)
     r = cross_validated_correlations(np.asarray(source.values), np.asarray(target.values), splits,
                                      n_components=n_components, regression=regression)
-    per_split = np.nanmedian(r, axis=1)
-    raw = xr.DataArray(r, dims=["split", "neuroid"],
-                       coords={"split": np.arange(len(splits)),
-                               "neuroid_id": ("neuroid", np.asarray(target["neuroid_id"].values))})
-    return Score(value=float(per_split.mean()), error=sem(per_split), error_kind="sem",
-                 metric="neural_predictivity", raw=raw,
-                 details={"n_splits": len(splits), "n_components": n_components,
-                          "n_stimuli": len(ids), "n_neuroids": int(target.sizes["neuroid"]),
-                          "n_features": int(source.sizes["neuroid"]),
-                          "per_split": per_split.tolist()})
+    return median_over_neuroids(r, target["neuroid_id"].values, "neural_predictivity",
+                                n_components=n_components, n_stimuli=len(ids),
+                                n_neuroids=int(target.sizes["neuroid"]), n_features=int(source.sizes["neuroid"]))

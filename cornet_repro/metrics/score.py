@@ -61,6 +61,17 @@ class Score:
         return replace(self, details={**self.details, **details})
 
 
+def median_over_neuroids(per_neuroid: np.ndarray, neuroid_ids: np.ndarray, metric: str, **details: Any) -> Score:
+    """Brain-Score's aggregation of a split × neuroid array: median over neuroids per split, then
+    mean ± s.e.m. over splits. The per-neuroid values are kept as ``raw``."""
+    per_split = np.nanmedian(per_neuroid, axis=1)
+    raw = xr.DataArray(per_neuroid, dims=["split", "neuroid"],
+                       coords={"split": np.arange(per_neuroid.shape[0]),
+                               "neuroid_id": ("neuroid", np.asarray(neuroid_ids))})
+    return Score(value=float(per_split.mean()), error=sem(per_split), error_kind="sem", metric=metric, raw=raw,
+                 details={"n_splits": per_neuroid.shape[0], **details, "per_split": per_split.tolist()})
+
+
 def ceil_score(score: Score, ceiling: Score,
                mode: Literal["r", "r2"] = "r") -> Score:
     """Normalize by a ceiling.
