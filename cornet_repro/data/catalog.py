@@ -93,8 +93,9 @@ STIMULUS_SETS: dict[str, tuple[CatalogEntry, CatalogEntry]] = {
 DATASETS: dict[str, Dataset] = {
     d.name: d for d in [
         Dataset("MajajHong2015.public",
-                "V4 and IT multi-unit responses (public third of the HvM images), per trial, 70–170 ms",
-                "§3.1 neural predictivity (public subset)",
+                "V4 and IT multi-unit responses to the 3,200 low- and medium-variation HvM images "
+                "(variations 0 and 3), per trial, 70–170 ms",
+                "public counterpart of §3.1 (not what the paper scored)",
                 _assembly("dicarlo.MajajHong2015.public", "13d28ca0ce88ee550b54db3004374ae19096e9b9",
                           "public", "majajhong2015"), "hvm-public", "Majaj, Hong et al. 2015, J Neurosci"),
         Dataset("MajajHong2015.temporal.public",
@@ -102,11 +103,15 @@ DATASETS: dict[str, Dataset] = {
                 _assembly("dicarlo.MajajHong2015.temporal.public", "093ac35b3e8464c676d24cf38238415d4d6a9448",
                           "public", "majajhong2015"), "hvm-public", "Majaj, Hong et al. 2015"),
         Dataset("MajajHong2015",
-                "all 2,560 high-variation HvM images (88 V4 + 168 IT sites): what the paper scored",
-                "§3.1 neural predictivity (V4, IT)",
+                "all 5,760 HvM images (variations 0, 3 and 6), per trial, 70–170 ms: the recordings that "
+                "Brain-Score splits into .public (variations 0, 3) and .private (variation 6)",
+                "not scored directly: §3.1 scores MajajHong2015.private",
                 _assembly("dicarlo.MajajHong2015", "bf8f8d01010d727e3db3f85a9bd5f95f9456b7ec",
                           "restricted", "majajhong2015", _PRIVATE), "hvm", "Majaj, Hong et al. 2015"),
-        Dataset("MajajHong2015.private", "the private two thirds of the HvM images", "§3.1 (Brain-Score test set)",
+        Dataset("MajajHong2015.private",
+                "the 2,560 high-variation HvM images (variation 6; 88 V4 + 168 IT sites), per trial, 70–170 ms: "
+                "what Brain-Score's MajajHong2015 V4/IT benchmarks load",
+                "§3.1 neural predictivity (V4, IT)",
                 _assembly("dicarlo.MajajHong2015.private", "7a40d16148d6f82939155f0bd976d310857fb156",
                           "restricted", "majajhong2015", _PRIVATE), "hvm-private", "Majaj, Hong et al. 2015"),
         Dataset("Rajalingham2018.public",

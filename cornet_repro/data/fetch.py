@@ -102,8 +102,10 @@ def _offline_message(e: CatalogEntry, path: Path, reason: str) -> str:
 
 def _restricted_message(e: CatalogEntry, path: Path) -> str:
     checksum = f" (published SHA-1 {e.sha1})" if e.sha1 else ""
+    # saving into the cache is what works everywhere (BrainData.real, `cornet-repro score --cache`);
+    # path= is only for direct calls to the fetch functions
     return (f"{e.name} is not public: {e.how_to_obtain or 'ask its authors'}. Once you have "
-            f"{e.filename}{checksum}, pass its location (path=...) or save it as {path}.")
+            f"{e.filename}{checksum}, save it as {path} (or pass its location to the fetch functions: path=...).")
 
 
 def _download(e: CatalogEntry, path: Path, timeout: float, progress: bool) -> None:
