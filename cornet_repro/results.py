@@ -88,29 +88,51 @@ class BrainData:
                     "generator_version": GENERATOR_VERSION, "directory": str(experiment.directory)})
 
     @classmethod
-    def real(cls, *, cache: str | os.PathLike | None = None, neural: str = "MajajHong2015",
+    def real(cls, *, cache: str | os.PathLike | None = None, neural: str = "MajajHong2015.private",
              behavior: str = "Rajalingham2018.private", behavior_fitting: str = "objectome.public",
              ost: str = "Kar2019") -> "BrainData":
         """The paper's Brain-Score data (see :mod:`cornet_repro.data.catalog`); fetched or user-supplied.
 
-        Missing files raise the fetcher's error naming what to download and where to put it.
-        (Not exercised by the tests: the data are not available offline.)
+        ``neural``: ``MajajHong2015.private``, the 2,560 high-variation images (88 V4 + 168 IT
+        sites) that Brain-Score's MajajHong2015 benchmarks score; the full ``MajajHong2015`` also
+        holds the low-variation images. Public files are downloaded into ``cache``; restricted ones
+        must be saved there by the user (``<cache>/brainio/<filename>``): a missing file raises the
+        fetcher's error naming it and where to put it. Tested end to end on miniature files in the
+        published formats (tests/test_real_data.py).
         """
+        from .data.brainio import load_assembly
         from .data.catalog import dataset
-        from .data.fetch import load_dataset, load_stimuli
+        from .data.fetch import fetch_assembly, load_stimuli
         from .scoring import ost_target
 
-        neural_trials = load_dataset(neural, cache=cache)
-        neural_stimuli = load_stimuli(dataset(neural).stimulus_set, cache=cache)
-        human = load_dataset(behavior, cache=cache)
-        test_stimuli = load_stimuli(dataset(behavior).stimulus_set, cache=cache)
+        def assembly_and_stimuli(name: str):
+            # each stimulus set is read once: merged into its assembly's presentations and kept
+            stimuli = load_stimuli(dataset(name).stimulus_set, cache=cache)
+            return load_assembly(fetch_assembly(name, cache=cache), stimulus_set=stimuli), stimuli
+
+        neural_trials, neural_stimuli = assembly_and_stimuli(neural)
+        human, test_stimuli = assembly_and_stimuli(behavior)
         fit_stimuli = load_stimuli(behavior_fitting, cache=cache)
-        ost_assembly = ost_target(load_dataset(ost, cache=cache))
-        ost_stimuli = load_stimuli(dataset(ost).stimulus_set, cache=cache)
+        ost_raw, ost_stimuli = assembly_and_stimuli(ost)
+        test_stimuli, fit_stimuli = cls._with_object_name(test_stimuli), cls._with_object_name(fit_stimuli)
         test_ids = pd.unique(np.asarray(human["stimulus_id"].values))
         return cls("real", neural_trials, neural_stimuli, human, fit_stimuli, fit_stimuli.stimulus_ids,
-                   test_stimuli, test_ids, ost_assembly, ost_stimuli,
+                   test_stimuli, test_ids, ost_target(ost_raw), ost_stimuli,
                    {"neural": neural, "behavior": behavior, "behavior_fitting": behavior_fitting, "ost": ost})
+
+    @staticmethod
+    def _with_object_name(stimuli):
+        """The stimulus set with an ``object_name`` column (the behavioural readout's labels):
+        Brain-Score's objectome sets name the object of an image ``image_label``."""
+        table = stimuli.table
+        if "object_name" in table.columns:
+            return stimuli
+        for column in ("image_label", "image_sample_obj"):
+            if column in table.columns:
+                return dataclasses.replace(stimuli, table=table.assign(object_name=table[column]))
+        from .assemblies import AssemblyError
+        raise AssemblyError(f"stimulus set {stimuli.identifier!r} names no object per image (no 'object_name', "
+                            f"'image_label' or 'image_sample_obj' column; columns are {list(table.columns)})")
 
 
 # ---------------------------------------------------------------------------------------------
@@ -179,7 +201,6 @@ def score_model(model, brain: BrainData, *, model_name: str, model_config: Mappi
     from .assemblies import select
     from .metrics.behavior import logistic_probabilities
     from .metrics.ceiling import internal_consistency
-    from .metrics.ost import model_osts
     from .metrics.score import Score, ceil_score
     from .models import region_layers
     from .models.time_mapping import OST_TIME_BINS
@@ -226,14 +247,15 @@ def score_model(model, brain: BrainData, *, model_name: str, model_config: Mappi
             else:
                 bins = extract_time_bins(model, brain.ost_stimuli, "IT", OST_TIME_BINS, mapping=model.time_mapping,
                                          stimulus_ids=np.asarray(brain.ost["stimulus_id"].values), **kwargs)
-                scores["OST"] = _score_dict(scoring.score_ost(bins, brain.ost))
+                ost_score = scoring.score_ost(bins, brain.ost)
+                scores["OST"] = _score_dict(ost_score)
                 if scores["OST"]["value"] is None:
                     # No split had 3+ images where both the model and the monkey reach the threshold:
                     # the correlation is undefined; count it as 0, as the paper does for models
                     # without usable dynamics.
                     scores["OST"].update(value=0.0, error=None, note="undefined: too few images reached the "
                                          "monkey's I1 threshold in the model; counted as 0")
-                ost_pairs = _ost_pairs(bins, brain.ost, model_osts)
+                ost_pairs = ost_score.details["per_image"]
     present = {k: scores[k]["value"] for k in BENCHMARK_NAMES if k in scores}
     composites = {}
     for variant, needed in scoring.COMPOSITES.items():
@@ -245,27 +267,6 @@ def score_model(model, brain: BrainData, *, model_name: str, model_config: Mappi
                                    "components": list(needed)}
     return {"scores": scores, "brain_score": composites.get("paper"), "brain_score_fig4": composites.get("fig4"),
             "ost_pairs": ost_pairs}
-
-
-def _ost_pairs(bins, target, model_osts) -> dict[str, list]:
-    """Per-image model OSTs (each image predicted once, 10-fold) beside the monkey's, for Fig. 5.
-
-    The OST score itself comes from the metric's own splits; this pass only keeps the per-image
-    values, which the metric's Score does not return.
-    """
-    from sklearn.model_selection import KFold
-
-    from .metrics._util import align_to
-
-    ids = np.asarray(target["stimulus_id"].values)
-    source = align_to(bins, ids).assign_coords(truth=("presentation", np.asarray(target["truth"].values)))
-    thresholds = np.asarray(target["i1"].values, dtype=float)
-    predicted = np.full(len(ids), np.nan)
-    for train, test in KFold(n_splits=min(10, len(ids)), shuffle=True, random_state=1).split(ids):
-        predicted[test] = model_osts(source.isel(presentation=train), source.isel(presentation=test), thresholds[test])
-    return {"stimulus_id": ids.tolist(), "model_ost_ms": [_f(v) for v in predicted],
-            "monkey_ost_ms": [_f(v) for v in np.asarray(target.values, dtype=float)]}
-
 
 
 # ---------------------------------------------------------------------------------------------
@@ -386,7 +387,7 @@ def read_results(results_dir: str | os.PathLike) -> pd.DataFrame:
     Columns: ``model``, ``model_name``, ``preset``, ``source``, ``seed``, ``fig4_group``,
     ``fig4_variant``; per benchmark ``V4``, ``V4_error``, ``V4_raw``, ``V4_ceiling`` (likewise
     ``IT``, ``behavior``, ``OST``); ``brain_score`` (+ ``_error``), ``brain_score_fig4``
-    (+ ``_error``), ``imagenet_top1``, ``validation_top1``, ``checkpoint``, ``git_commit``,
+    (+ ``_error``), ``imagenet_top1``, ``validation_top1``, ``chance_top1``, ``checkpoint``, ``git_commit``,
     ``package_version``, ``created``, ``path``.
     """
     results_dir = Path(results_dir)
@@ -405,17 +406,27 @@ def read_results(results_dir: str | os.PathLike) -> pd.DataFrame:
         for key in ("brain_score", "brain_score_fig4"):
             composite = r.get(key) or {}
             row[key], row[f"{key}_error"] = composite.get("value"), composite.get("error")
+        row["chance_top1"] = _chance_top1(r.get("train") or {})
         row["path"] = str(path)
         rows.append(row)
     columns = ["model", "model_name", "preset", "source", "seed", "fig4_group", "fig4_variant",
                *[f"{n}{s}" for n in BENCHMARK_NAMES for s in ("", "_error", "_raw", "_ceiling")],
                "brain_score", "brain_score_error", "brain_score_fig4", "brain_score_fig4_error",
-               "imagenet_top1", "validation_top1", "checkpoint", "git_commit", "package_version", "created", "path"]
+               "imagenet_top1", "validation_top1", "chance_top1", "checkpoint", "git_commit", "package_version",
+               "created", "path"]
     frame = pd.DataFrame(rows, columns=columns)
     numeric = [c for c in columns if c.split("_")[0] in BENCHMARK_NAMES or c.startswith(("brain_score", "imagenet",
-                                                                                       "validation"))]
+                                                                                       "validation", "chance"))]
     frame[numeric] = frame[numeric].apply(pd.to_numeric)
     return frame.sort_values("created", kind="stable").reset_index(drop=True)
+
+
+def _chance_top1(train: Mapping[str, Any]) -> float | None:
+    """1 / number of classes of the training task (simulated objects, or ImageNet's 1,000)."""
+    world = train.get("simulated")
+    if train.get("data") == "simulated" and world:
+        return 1.0 / (world["n_categories"] * world["n_objects_per_category"])
+    return 1.0 / 1000 if train.get("data") == "imagenet" else None
 
 
 def circuitry_deltas(results: pd.DataFrame, *, top1: str | None = None) -> pd.DataFrame:
@@ -427,7 +438,10 @@ def circuitry_deltas(results: pd.DataFrame, *, top1: str | None = None) -> pd.Da
     mean) and summarized as mean and s.d. ``top1``: the column for the top-1 delta (default
     ``imagenet_top1`` when present, else ``validation_top1``: top-1 on the simulated task).
     Columns: ``group``, ``variant``, ``delta_imagenet_top1_pct`` (+ ``_sd``),
-    ``delta_brain_score_pct`` (+ ``_sd``), ``n_seeds``, ``source``, ``preset``, ``top1_measure``.
+    ``delta_brain_score_pct`` (+ ``_sd``), ``n_seeds``, ``source``, ``preset``, ``top1_measure``;
+    the absolute values behind the deltas (means over seeds): ``top1``, ``brain_score``, and the
+    baseline's ``baseline_top1`` (+ ``_sd`` over seeds), ``baseline_brain_score`` (+ ``_sd``), and
+    ``chance_top1`` (1 / number of classes), so a reader can tell a delta from noise near chance.
     """
     from .models.config import FIG4_PRESETS, FIG4_ROWS, CORnetSConfig
 
@@ -440,6 +454,12 @@ def circuitry_deltas(results: pd.DataFrame, *, top1: str | None = None) -> pd.Da
             continue
         base_by_seed = base.groupby("seed")[[column, "brain_score_fig4"]].mean()
         base_mean = base[[column, "brain_score_fig4"]].mean()
+        base_sd = base_by_seed.std(ddof=1) if len(base_by_seed) > 1 else pd.Series(np.nan, index=base_mean.index)
+        baseline = {"baseline_top1": base_mean[column], "baseline_top1_sd": base_sd[column],
+                    "baseline_brain_score": base_mean["brain_score_fig4"],
+                    "baseline_brain_score_sd": base_sd["brain_score_fig4"],
+                    "chance_top1": group["chance_top1"].dropna().iloc[0] if group["chance_top1"].notna().any()
+                    else np.nan}
         for fig_group, variant, name in FIG4_ROWS:
             runs = group[group["model_name"] == name]
             if name in defaults and runs.empty:
@@ -457,10 +477,14 @@ def circuitry_deltas(results: pd.DataFrame, *, top1: str | None = None) -> pd.Da
                          "delta_imagenet_top1_pct_sd": float(np.std(t, ddof=1)) if len(t) > 1 else np.nan,
                          "delta_brain_score_pct": float(np.mean(b)),
                          "delta_brain_score_pct_sd": float(np.std(b, ddof=1)) if len(b) > 1 else np.nan,
-                         "n_seeds": len(runs), "source": source, "preset": preset, "top1_measure": column})
+                         "n_seeds": len(runs), "source": source, "preset": preset, "top1_measure": column,
+                         "top1": float(runs[column].mean()), "brain_score": float(runs["brain_score_fig4"].mean()),
+                         **baseline})
     return pd.DataFrame(rows, columns=["group", "variant", "delta_imagenet_top1_pct", "delta_imagenet_top1_pct_sd",
                                        "delta_brain_score_pct", "delta_brain_score_pct_sd", "n_seeds", "source",
-                                       "preset", "top1_measure"])
+                                       "preset", "top1_measure", "top1", "brain_score", "baseline_top1",
+                                       "baseline_top1_sd", "baseline_brain_score", "baseline_brain_score_sd",
+                                       "chance_top1"])
 
 
 def _has_model_overrides(frame: pd.DataFrame) -> pd.Series:

@@ -2,14 +2,14 @@
 
 Benchmarks (paper §3; Brain-Score 2019):
 
-=========================  ==========================  ===========  ============================
-benchmark                  data                        region/time  metric → ceiled score
-=========================  ==========================  ===========  ============================
-``MajajHong2015.V4-pls``   MajajHong2015 (2,560 imgs)  V4, 70–170   PLS r / split-half ceiling
-``MajajHong2015.IT-pls``   MajajHong2015               IT, 70–170   PLS r / split-half ceiling
-``Rajalingham2018-i2n``    Rajalingham2018 (240 imgs)  behaviour    I2n r / sqrt(human ceiling)
-``Kar2019-ost``            Kar2019 (1,318 imgs)        IT, 70–250   OST Spearman / .79
-=========================  ==========================  ===========  ============================
+=========================  ==================================  ===========  ============================
+benchmark                  data                                region/time  metric → ceiled score
+=========================  ==================================  ===========  ============================
+``MajajHong2015.V4-pls``   MajajHong2015.private (2,560 imgs)  V4, 70–170   PLS r / split-half ceiling
+``MajajHong2015.IT-pls``   MajajHong2015.private               IT, 70–170   PLS r / split-half ceiling
+``Rajalingham2018-i2n``    Rajalingham2018 (240 imgs)          behaviour    I2n r / sqrt(human ceiling)
+``Kar2019-ost``            Kar2019 (1,318 imgs)                IT, 70–250   OST Spearman / .79
+=========================  ==================================  ===========  ============================
 
 Composite: ``brain_score(..., variant="paper")`` = mean(V4, IT, behaviour, OST), the paper's
 Brain-Score (the published table's Brain-Score column is exactly this mean; models without
@@ -48,9 +48,9 @@ class Benchmark:
 
 
 BENCHMARKS: dict[str, Benchmark] = {b.name: b for b in [
-    Benchmark("MajajHong2015.V4-pls", "MajajHong2015", "V4", (70, 170), "neural_predictivity (PLS, 25)",
+    Benchmark("MajajHong2015.V4-pls", "MajajHong2015.private", "V4", (70, 170), "neural_predictivity (PLS, 25)",
               "internal_consistency (split-half, Spearman-Brown)"),
-    Benchmark("MajajHong2015.IT-pls", "MajajHong2015", "IT", (70, 170), "neural_predictivity (PLS, 25)",
+    Benchmark("MajajHong2015.IT-pls", "MajajHong2015.private", "IT", (70, 170), "neural_predictivity (PLS, 25)",
               "internal_consistency (split-half, Spearman-Brown)"),
     Benchmark("Rajalingham2018-i2n", "Rajalingham2018.private", "behavior", None, "i2n",
               "human split-half (r / sqrt(ceiling) per split)"),

@@ -92,6 +92,29 @@ def test_fig4_table_marks_defaults_and_joins_recomputed():
     plt.close(fig)
 
 
+def test_fig4_agreement_counts_signs_and_correlates_deltas():
+    from cornet_repro.figures.fig4_circuitry import agreement, recomputed_summary
+
+    pub = published.load_circuitry_deltas()
+    variants = pub[~pub.is_default]
+    # recomputed = published x 3 for top-1 (same signs, r = 1); Brain-Score negated
+    recomputed = pd.DataFrame(dict(group=variants.group, variant=variants.variant,
+                                   delta_imagenet_top1_pct=3 * variants.delta_imagenet_top1_pct,
+                                   delta_brain_score_pct=-variants.delta_brain_score_pct, source="simulated",
+                                   top1_measure="validation_top1", preset="small", baseline_top1=0.2,
+                                   baseline_top1_sd=0.01, baseline_brain_score=0.25, baseline_brain_score_sd=np.nan,
+                                   chance_top1=1 / 32))
+    table = circuitry_table(pub, recomputed)
+    agree = agreement(table).set_index("measure")
+    nonzero_top1 = int((variants.delta_imagenet_top1_pct != 0).sum())
+    assert agree.loc["top-1", "n"] == nonzero_top1 == agree.loc["top-1", "same_sign"]
+    assert agree.loc["top-1", "spearman_r"] == pytest.approx(1.0)
+    assert agree.loc["Brain-Score", "same_sign"] == 0 and agree.loc["Brain-Score", "spearman_r"] == pytest.approx(-1.0)
+    text = recomputed_summary(recomputed, table)
+    assert "0.200 ± 0.010 (chance 0.031)" in text and "Brain-Score without OST 0.250 (mean" in text
+    assert f"{nonzero_top1} of {nonzero_top1} recomputed deltas have the published sign" in text
+
+
 def test_bin_osts_known_answer():
     model = np.array([80, 81, 100, 101, 120, 121, 140, 141, 160, 161.0])
     monkey = model * 0.5 + 60

@@ -103,7 +103,8 @@ def _fake(model_name: str, seed: int, top1: float, bs: float, ost_pairs=None, cr
               "ost_pairs": ost_pairs}
     scored["scores"]["OST"] = {"value": 0.0, "error": None}
     result = make_result(scored, model_name=model_name, model_config={"width": 0.125}, preset="tiny",
-                         source="simulated", seed=seed, validation_top1=top1)
+                         source="simulated", seed=seed, validation_top1=top1,
+                         train_config={"data": "simulated", "simulated": {"n_categories": 4, "n_objects_per_category": 4}})
     result["created"] = created
     return result
 
@@ -120,6 +121,10 @@ def test_circuitry_deltas_against_the_cornet_s_baseline(tmp_path):
     assert math.isclose(row["delta_imagenet_top1_pct"], -15.0) and math.isclose(row["delta_brain_score_pct"], -10.0)
     assert math.isclose(row["delta_imagenet_top1_pct_sd"], np.std([-10, -20], ddof=1))
     assert row["n_seeds"] == 2 and row["source"] == "simulated" and row["top1_measure"] == "validation_top1"
+    # the absolute values behind the deltas, and chance for the tiny world's 16 objects
+    assert math.isclose(row["top1"], 0.465) and math.isclose(row["brain_score"], 0.405)
+    assert math.isclose(row["baseline_top1"], 0.55) and math.isclose(row["baseline_top1_sd"], np.std([0.5, 0.6], ddof=1))
+    assert math.isclose(row["baseline_brain_score"], 0.45) and math.isclose(row["chance_top1"], 1 / 16)
     # default rows are CORnet-S itself: zero delta on average
     assert abs(deltas.loc[("Skip connection", "present"), "delta_brain_score_pct"]) < 1e-9
     # joins the published table as the figure expects

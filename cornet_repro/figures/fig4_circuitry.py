@@ -42,7 +42,33 @@ def format_circuitry_table(table: pd.DataFrame) -> pd.DataFrame:
             if sd is not None:
                 values = values + sd.map(lambda v: "" if pd.isna(v) else f" ± {v:.1f}")
             out[f"{label} (recomputed)"] = values
+    for column, label in (("top1", "top-1 (recomputed)"), ("brain_score", "Brain-Score (recomputed)")):
+        if f"recomputed_{column}" in table:  # the absolute values behind the deltas
+            out[label] = table[f"recomputed_{column}"].map(lambda v: "–" if pd.isna(v) else f"{v:.3f}")
     return out
+
+
+def agreement(table: pd.DataFrame) -> pd.DataFrame:
+    """How the recomputed deltas compare with the published ones, over the non-default variants.
+
+    Per measure: ``n`` variants with both a recomputed and a non-zero published delta, how many
+    have the same sign (``same_sign``), and the Spearman r (and p) between the two sets of deltas.
+    Variants published as 0 have no sign to agree with and are left out of the sign count.
+    """
+    from scipy.stats import spearmanr
+
+    rows = []
+    for column, label in (("delta_imagenet_top1_pct", "top-1"), ("delta_brain_score_pct", "Brain-Score")):
+        recomputed = f"recomputed_{column}"
+        if recomputed not in table:
+            continue
+        both = table[~table["is_default"].astype(bool)].dropna(subset=[column, recomputed])
+        signed = both[both[column] != 0]
+        r, p = spearmanr(both[column], both[recomputed]) if len(both) > 2 else (np.nan, np.nan)
+        rows.append({"measure": label, "n": len(signed),
+                     "same_sign": int((np.sign(signed[column]) == np.sign(signed[recomputed])).sum()),
+                     "spearman_r": float(r), "p": float(p), "n_correlated": len(both)})
+    return pd.DataFrame(rows, columns=["measure", "n", "same_sign", "spearman_r", "p", "n_correlated"])
 
 
 def plot_fig4(table: pd.DataFrame) -> plt.Figure:
@@ -84,3 +110,23 @@ def plot_fig4(table: pd.DataFrame) -> plt.Figure:
                 ax.axhline(y[boundary] + 0.5, color="0.85", lw=0.6)
         fig.tight_layout()
     return fig
+
+
+def recomputed_summary(recomputed: pd.DataFrame, table: pd.DataFrame) -> str:
+    """One paragraph for the page: the recomputed baseline against chance, and the agreement with
+    the published deltas (``recomputed``: :func:`cornet_repro.results.circuitry_deltas`;
+    ``table``: :func:`circuitry_table` with it joined)."""
+    r = recomputed.iloc[0]
+    top1 = "ImageNet top-1" if r.top1_measure == "imagenet_top1" else "top-1 on the simulated validation set"
+
+    def sd(v):
+        return "" if pd.isna(v) else f" ± {v:.3f}"
+
+    chance = "" if pd.isna(r.chance_top1) else f" (chance {r.chance_top1:.3f})"
+    text = (f"The recomputed baseline, CORnet-S at preset {r.preset} ({r.source} data), has {top1} "
+            f"{r.baseline_top1:.3f}{sd(r.baseline_top1_sd)}{chance} and Brain-Score without OST "
+            f"{r.baseline_brain_score:.3f}{sd(r.baseline_brain_score_sd)} (mean ± s.d. over seeds).")
+    for a in agreement(table).itertuples():
+        text += (f" Δ {a.measure}: {a.same_sign} of {a.n} recomputed deltas have the published sign "
+                 f"(Spearman r = {a.spearman_r:+.2f} over {a.n_correlated} variants).")
+    return text
