@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -266,3 +267,38 @@ def test_ddp_two_gloo_processes_stay_in_sync(tmp_path):
     model, _ = load_trained_model(run)
     assert train_mod._state_digest(model) == summary["rank_state_digests"][0]
     assert all(torch.isfinite(v.float()).all() for v in final.values())
+
+
+# ---------------------------------------------------------------------------------------------
+# the GPU code path, run on the CPU (no GPU here): bf16 autocast, channels_last, MFU, compile
+# ---------------------------------------------------------------------------------------------
+
+def test_gpu_code_path_runs_on_the_cpu(tmp_path, restore_torch_globals):
+    from cornet_repro.train import load_trained_model
+
+    preset = tiny(tmp_path / "run", **{"train.epochs": 1, "train.amp": "bf16", "train.channels_last": "on",
+                                       "train.peak_tflops": 2.0, "train.deterministic": False})
+    summary = train(preset)
+    epoch = json.loads((tmp_path / "run" / LOG).read_text().splitlines()[-1])
+    # MFU against the given peak: achieved FLOP/s over peak FLOP/s
+    assert epoch["mfu"] == pytest.approx(epoch["images_per_s"] * epoch["flops_per_image"] / 1e12 / 2.0)
+    assert 0 < epoch["mfu"] < 1 and np.isfinite(epoch["train_loss"]) and 0 <= summary["val_top1"] <= 1
+    # weights stay float32 (autocast only changes the compute) and load into a plain model
+    model, _ = load_trained_model(tmp_path / "run" / "model.pt")
+    assert all(p.dtype == torch.float32 and torch.isfinite(p).all() for p in model.parameters())
+
+
+@pytest.mark.skipif(shutil.which("cc") is None and shutil.which("gcc") is None,
+                    reason="torch.compile on the CPU needs a C compiler")
+def test_compiled_training_saves_plain_weights(tmp_path, restore_torch_globals):
+    from cornet_repro.train import load_trained_model
+
+    preset = tiny(tmp_path / "run", **{"train.epochs": 1, "train.compile": True, "train.deterministic": False,
+                                       "train.n_train": 64, "train.n_val": 32})
+    summary = train(preset)
+    assert np.isfinite(summary["val_top1"])
+    state = torch.load(tmp_path / "run" / "model.pt", weights_only=True)
+    keys = list(state["model"]) if "model" in state else list(state)
+    assert keys and not any("_orig_mod" in k for k in keys)  # no torch.compile wrapper prefix
+    model, _ = load_trained_model(tmp_path / "run" / "model.pt")
+    assert sum(p.numel() for p in model.parameters()) > 0
