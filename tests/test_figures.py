@@ -128,6 +128,22 @@ def test_bin_osts_known_answer():
     plt.close(fig)
 
 
+def test_fig5_overlay_says_what_was_computed():
+    from cornet_repro.figures.fig5_ost import computed_overlay
+
+    model = np.array([80, 81, 100, 101, 120, 121, 140, 141, 160, 161.0, np.nan, 90])
+    monkey = np.r_[model[:10] * 0.5 + 60, 100, np.nan]
+    pairs = pd.DataFrame(dict(stimulus_id=list("abcdefghijkl"), model_ost_ms=model, monkey_ost_ms=monkey,
+                              model="CORnet-S", preset="small", source="simulated", seed=1))
+    bins, note = computed_overlay(pairs, n_bins=5)
+    assert list(bins.n_images) == [2, 2, 2, 2, 2]
+    assert "10 of 12 images with both OSTs" in note and "Spearman r = 1.00" in note
+    assert "preset small, seed 1" in note and "not a reproduction" in note
+    bins, note = computed_overlay(pairs.iloc[:4], n_bins=5)
+    assert bins is None and "only 4 of 4 images" in note
+    assert computed_overlay(None) == (None, "")
+
+
 def test_table_a1_ranks_and_validates(scores):
     table = table_a1(scores)
     assert len(table) == 62 and table.iloc[0]["model"] == "CORnet-S"

@@ -34,6 +34,26 @@ def bin_osts(model_ost: np.ndarray, monkey_ost: np.ndarray, n_bins: int = 5) -> 
     return pd.DataFrame(rows)
 
 
+def computed_overlay(computed: pd.DataFrame | None, n_bins: int = 5) -> tuple[pd.DataFrame | None, str]:
+    """Bins of locally computed per-image OSTs (:func:`cornet_repro.results.read_ost_pairs`) and the
+    caption sentence that says what they are: source, preset, seed, images with both OSTs, and the
+    per-image Spearman r. ``(None, sentence)`` when there are too few images for ``n_bins`` bins."""
+    if computed is None:
+        return None, ""
+    both = computed.dropna(subset=["model_ost_ms", "monkey_ost_ms"])
+    first = computed.iloc[0]
+    what = f"CORnet-S (preset {first.preset}, seed {first.seed}) vs the {first.source} monkey"
+    if len(both) < max(n_bins, 3):
+        return None, (f" Computed here, {what}: only {len(both)} of {len(computed)} images have both a model and "
+                      f"a monkey OST, too few for {n_bins} bins, so none are drawn.")
+    r, p = stats.spearmanr(both.model_ost_ms, both.monkey_ost_ms)
+    kind = "not a reproduction" if first.source == "simulated" else "real data"
+    return bin_osts(both.model_ost_ms, both.monkey_ost_ms, n_bins), (
+        f" Overlaid, computed here: {what}, {len(both)} of {len(computed)} images with both OSTs (each image's "
+        f"OST from the metric's held-out splits), per-image Spearman r = {r:.2f} (p = {p:.2g}); "
+        f"{first.source} data, {kind}.")
+
+
 def plot_fig5(published_bins: pd.DataFrame, computed_bins: pd.DataFrame | None = None,
               computed_label: str = "computed here (simulated)",
               computed_source: str = "simulated") -> plt.Figure:
