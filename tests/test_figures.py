@@ -161,3 +161,23 @@ def test_save_figure_writes_png_and_pdf_and_leaves_no_temp(tmp_path, scores):
     assert sorted(p.name for p in (tmp_path / "out").iterdir()) == ["fig1.pdf", "fig1.png"]
     assert save_figure(fig, None, "fig1") == []
     plt.close(fig)
+
+
+def test_simulated_world_summary_and_figures():
+    from cornet_repro.data.simulated import generate
+    from cornet_repro.figures.simulated_world import experiment_summary, plot_stimuli, plot_time_course
+    from cornet_repro.presets import get_preset
+
+    world = get_preset("tiny").simulated
+    experiment = generate(world)
+    summary = experiment_summary(experiment)
+    assert summary["n_images"] == world.n_stimuli and summary["n_it"] == world.n_it
+    for key in ("ceiling_v4", "ceiling_it", "ceiling_behavior"):
+        assert 0.2 < summary[key] < 1, key  # noisy repetitions: clearly below 1
+    assert 0.5 < summary["fraction_with_ost"] <= 1 and 70 <= summary["median_ost_ms"] <= 250
+    fig = plot_stimuli(experiment, per_level=1)
+    assert len(fig.axes) == world.n_categories * 3
+    plt.close(fig)
+    fig = plot_time_course(experiment)
+    assert len(fig.axes[0].get_lines()) == 3 + 1  # one per variation level, and chance
+    plt.close(fig)

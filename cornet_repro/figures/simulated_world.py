@@ -1,0 +1,110 @@
+"""The simulated experiment, shown: example stimuli, IT's time course and what its ceilings are.
+
+Not a paper figure: the book's *Simulated experiment* page uses it to show what the offline
+stand-in for the paper's data looks like (see :mod:`cornet_repro.data.simulated`).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import matplotlib.pyplot as plt
+import numpy as np
+import pandas as pd
+
+from ..data.simulated import SimulatedExperiment
+from .style import CIRCUIT_MAGENTA, paper_style
+
+VARIATION_NAMES = {0: "low", 3: "medium", 6: "high"}
+VARIATION_COLOURS = {0: "0.75", 3: "0.45", 6: CIRCUIT_MAGENTA}
+
+
+def plot_stimuli(experiment: SimulatedExperiment, *, per_level: int = 2) -> plt.Figure:
+    """One object per category (rows) at low / medium / high variation (``per_level`` images each)."""
+    if experiment.images is None:
+        raise ValueError("this experiment was loaded from files; pass one from cornet_repro.data.simulated.generate()")
+    table = experiment.stimuli.reset_index(drop=True)
+    categories = list(dict.fromkeys(table["category_name"]))
+    levels = sorted(table["variation"].unique())
+    with paper_style():
+        fig, axes = plt.subplots(len(categories), len(levels) * per_level,
+                                 figsize=(1.0 * len(levels) * per_level, 1.0 * len(categories)), squeeze=False)
+        for row, category in enumerate(categories):
+            first_object = table.loc[table["category_name"] == category, "object_name"].iloc[0]
+            for j, level in enumerate(levels):
+                rows = table.index[(table["object_name"] == first_object) & (table["variation"] == level)][:per_level]
+                for k in range(per_level):
+                    ax = axes[row, j * per_level + k]
+                    if k < len(rows):
+                        ax.imshow(experiment.images[rows[k]], cmap="gray", vmin=0, vmax=255)
+                    ax.set_xticks([])
+                    ax.set_yticks([])
+                    for spine in ax.spines.values():
+                        spine.set_visible(False)
+            axes[row, 0].set_ylabel(category, rotation=0, ha="right", va="center", fontsize=8, fontweight="normal")
+        for j, level in enumerate(levels):
+            axes[0, j * per_level].set_title(f"{VARIATION_NAMES.get(level, level)} variation", fontsize=9,
+                                             loc="left")
+        fig.subplots_adjust(wspace=0.05, hspace=0.05)
+    return fig
+
+
+def plot_time_course(experiment: SimulatedExperiment) -> plt.Figure:
+    """Left: IT's object information over time by variation level (cross-validated category
+    decoding per 10 ms bin). Right: the simulated monkey's object solution times by level."""
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.model_selection import cross_val_score
+
+    temporal = experiment.neural_temporal
+    # average the repetitions: one response vector per image and bin
+    mean = temporal.groupby("stimulus_id").mean("presentation")
+    order = experiment.stimuli.set_index("stimulus_id").loc[np.asarray(mean["stimulus_id"].values)]
+    starts = np.asarray(mean["time_bin_start"].values)
+    levels = sorted(order["variation"].unique())
+    with paper_style():
+        fig, (left, right) = plt.subplots(1, 2, figsize=(9, 3.4))
+        for level in levels:
+            keep = (order["variation"] == level).to_numpy()
+            labels = order["category_name"].to_numpy()[keep]
+            accuracy = [cross_val_score(LogisticRegression(max_iter=300), np.asarray(mean.isel(time_bin=b).values)[keep],
+                                        labels, cv=3).mean() for b in range(len(starts))]
+            left.plot(starts + 5, accuracy, marker="o", ms=3, color=VARIATION_COLOURS.get(level, "k"),
+                      label=f"{VARIATION_NAMES.get(level, level)} variation")
+        left.axhline(1 / order["category_name"].nunique(), color="0.6", ls=":", lw=1, label="chance")
+        left.set_xlabel("time after image onset (ms)")
+        left.set_ylabel("IT category decoding\n(accuracy, 3-fold)")
+        left.legend(fontsize=8)
+        ost = pd.DataFrame({"stimulus_id": np.asarray(experiment.ost["stimulus_id"].values),
+                            "ost": np.asarray(experiment.ost.values, dtype=float)})
+        ost = ost.join(experiment.stimuli.set_index("stimulus_id")["variation"], on="stimulus_id")
+        data = [ost.loc[ost["variation"] == level, "ost"].dropna() for level in levels]
+        parts = right.violinplot(data, showmedians=True)
+        for body, level in zip(parts["bodies"], levels):
+            body.set_facecolor(VARIATION_COLOURS.get(level, "k"))
+        for key in ("cbars", "cmins", "cmaxes", "cmedians"):
+            parts[key].set_color("0.2")
+        right.set_xticks(range(1, len(levels) + 1), [VARIATION_NAMES.get(level, level) for level in levels])
+        right.set_xlabel("variation")
+        right.set_ylabel("monkey object solution time (ms)")
+        fig.tight_layout()
+    return fig
+
+
+def experiment_summary(experiment: SimulatedExperiment) -> dict[str, Any]:
+    """Sizes and ceilings of the simulated experiment, as the book quotes them."""
+    from .. import scoring
+    from ..metrics.behavior import behavioral_ceiling
+    from ..metrics.ceiling import internal_consistency
+
+    config = experiment.config
+    ceilings = {region: float(internal_consistency(scoring.neural_target(experiment.neural, region)[1]).value)
+                for region in ("V4", "IT")}
+    ost = np.asarray(experiment.ost.values, dtype=float)
+    return {"n_images": len(experiment.stimuli), "n_categories": config.n_categories, "n_objects": config.n_objects,
+            "n_v4": config.n_v4, "n_it": config.n_it, "n_repetitions": config.n_repetitions,
+            "image_size": config.image_size, "ceiling_v4": ceilings["V4"], "ceiling_it": ceilings["IT"],
+            "ceiling_behavior": float(behavioral_ceiling(experiment.human).value),
+            "n_behavior_images": len(experiment.behavior_test_ids),
+            "n_human_trials": int(experiment.human.sizes["presentation"]),
+            "fraction_with_ost": float(np.isfinite(ost).mean()),
+            "median_ost_ms": float(np.nanmedian(ost))}
