@@ -11,6 +11,10 @@ there, then the others by name, so a notebook that writes results (e.g. ``train_
 before the figures that read them. A ``sweep`` entry (a mapping of parameter → list of values)
 runs the notebook once per combination; those executed copies go to ``book/executed/<name>/``. jupyter-cache keys only on the notebook's code cells, so a change
 to the package would leave stale figures; that is why this module exists.
+
+The runs of one sweep that must execute run ``jobs`` at a time (``$CORNET_REPRO_JOBS``, default:
+the number of CPU cores), each kernel with ``cores // jobs`` threads; notebooks themselves always
+run one after another, in the order above.
 """
 
 from __future__ import annotations
@@ -38,6 +42,10 @@ EXECUTED_DIR = Path("book") / "executed"
 KEY_VERSION = 1
 _VERSIONED = ("papermill", "nbformat", "matplotlib", "numpy", "pandas", "scipy", "seaborn", "xarray",
               "scikit-learn", "torch", "myst-nb")
+#: Environment variable: how many runs of one sweep execute at once (default: the CPU cores).
+JOBS_VARIABLE = "CORNET_REPRO_JOBS"
+#: Thread-pool sizes a kernel's libraries read at start-up (PyTorch and OpenMP, MKL, OpenBLAS).
+THREAD_VARIABLES = ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS")
 
 
 class NotebookError(RuntimeError):
@@ -224,12 +232,122 @@ def _prune_dropped_runs(root: Path, name: str, current: set[Path], log: Callable
             log(f"cornet-repro: removed {executed.relative_to(root)} and its outputs (no longer in the sweep)")
 
 
+def cpu_count() -> int:
+    """CPU cores this process may use (a container or ``taskset`` can allow fewer than the machine has)."""
+    try:
+        return len(os.sched_getaffinity(0)) or 1
+    except AttributeError:  # not Linux
+        return os.cpu_count() or 1
+
+
+def default_jobs() -> int:
+    """Sweep runs executed at once: ``$CORNET_REPRO_JOBS`` if set, else :func:`cpu_count`."""
+    raw = os.environ.get(JOBS_VARIABLE, "").strip()
+    if not raw:
+        return cpu_count()
+    if not raw.isdigit() or int(raw) < 1:
+        raise ValueError(f"{JOBS_VARIABLE}={raw!r}: expected a positive integer, the number of sweep runs "
+                         f"executed at once (1 runs them one after another); unset it to use every core")
+    return int(raw)
+
+
+def kernel_thread_env(workers: int, cores: int | None = None) -> dict[str, str]:
+    """Thread budget of each kernel when ``workers`` run at once: ``cores // workers`` threads (at least 1).
+
+    Small convolutions scale badly over threads, so two 1-thread runs beat one 2-thread run; and
+    with more threads than cores, spinning OpenMP/OpenBLAS threads slow every run down (PASSIVE
+    makes idle OpenMP threads sleep).
+    """
+    threads = str(max(1, (cores or cpu_count()) // workers))
+    return {**{name: threads for name in THREAD_VARIABLES}, "OMP_WAIT_POLICY": "PASSIVE"}
+
+
+@dataclass(frozen=True)
+class _Run:
+    """One run that must execute (a cache miss), with what is needed to log and report it."""
+    name: str  # run name, e.g. train_and_score[model=cornet_s-seed=0]
+    notebook: str
+    index: int  # 1-based position in its notebook's runs (the sweep order)
+    total: int
+    label: str  # the sweep combination, "model=cornet_s seed=0" ("" outside a sweep)
+    source: Path
+    output: Path
+    params: dict[str, Any]
+    key: str
+
+
+@dataclass(frozen=True)
+class _Outcome:
+    seconds: float
+    error: str | None = None  # the NotebookError message
+
+
+def _execute_run(run: _Run, root: Path) -> _Outcome:
+    """Execute one run and record the files it wrote under its ``*_out`` paths.
+
+    Also the task of a worker process: the before/after comparison then brackets the run itself,
+    not its wait in the queue. Runs executing at the same time may write into the same ``*_out``
+    directory; a file they write while both run is recorded as a product of both (file times
+    cannot tell the writers apart). That errs on the safe side: deleting or dropping either run
+    also deletes the file, and the other run executes again, instead of a stale file surviving.
+    """
+    before = _output_files(root, run.params)
+    start = time.perf_counter()
+    try:
+        execute_notebook(run.source, run.output, run.params, cwd=root, key=run.key)
+    except NotebookError as exc:
+        return _Outcome(time.perf_counter() - start, str(exc))
+    products = sorted(f for f, mtime in _output_files(root, run.params).items() if before.get(f) != mtime)
+    if products:
+        _record_outputs(run.output, products)
+    return _Outcome(time.perf_counter() - start)
+
+
+def _init_worker(env: dict[str, str]) -> None:
+    # Kernels inherit this worker's environment; a value the user set explicitly is kept.
+    for name, value in env.items():
+        os.environ.setdefault(name, value)
+
+
+def _execute_parallel(runs: list[_Run], workers: int, root: Path,
+                      done: Callable[[_Run, _Outcome], None]) -> None:
+    """Execute ``runs`` in ``workers`` processes; call ``done`` in this process as each one ends."""
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor, as_completed
+    from concurrent.futures.process import BrokenProcessPool
+
+    # spawn, not fork: the parent (Sphinx, pytest) may hold threads or an initialised OpenMP
+    # runtime (torch), which a forked child inherits in a broken state.
+    pool = ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("spawn"),
+                               initializer=_init_worker, initargs=(kernel_thread_env(workers),))
+    try:
+        futures = {pool.submit(_execute_run, run, root): run for run in runs}
+        for future in as_completed(futures):
+            run = futures[future]
+            try:
+                outcome = future.result()
+            except BrokenProcessPool as exc:  # a worker was killed (e.g. out of memory)
+                outcome = _Outcome(0.0, f"notebook {run.source} did not finish: its worker process died ({exc}); "
+                                        f"run it alone with {JOBS_VARIABLE}=1 to see why")
+            done(run, outcome)
+    finally:
+        # On an error here (or Ctrl-C), queued runs are dropped; running ones end first.
+        pool.shutdown(wait=True, cancel_futures=True)
+
+
 def run_book(root: str | os.PathLike, *, only: list[str] | None = None, force: bool = False,
-             log: Callable[[str], None] = print, package_dir: Path = PACKAGE_DIR) -> list[RunRecord]:
+             log: Callable[[str], None] = print, package_dir: Path = PACKAGE_DIR,
+             jobs: int | None = None) -> list[RunRecord]:
     """Execute every notebook of the book whose cache key changed; return what was done.
 
-    All notebooks are attempted; if any fail, one :class:`NotebookError` lists every failure.
+    Notebooks run one after another (parameters.yml order); the runs of one sweep that must
+    execute run ``jobs`` at a time (default :func:`default_jobs`), each kernel with the thread
+    budget of :func:`kernel_thread_env`. ``jobs=1`` executes everything in this process, in order.
+    All runs are attempted; if any fail, one :class:`NotebookError` lists every failure.
     """
+    jobs = default_jobs() if jobs is None else jobs
+    if not isinstance(jobs, int) or jobs < 1:
+        raise ValueError(f"run_book: jobs must be a positive integer, got {jobs!r}")
     root = Path(root).resolve()
     parameters = load_parameters(root)
     names = notebook_names(root)
@@ -245,26 +363,46 @@ def run_book(root: str | os.PathLike, *, only: list[str] | None = None, force: b
         source = root / NOTEBOOK_DIR / f"{name}.ipynb"
         runs = expand_runs(name, parameters.get(name, {}))
         _prune_dropped_runs(root, name, {root / relative for _, relative, _ in runs}, log)
-        for run_name, relative, params in runs:
+        swept = list((parameters.get(name) or {}).get("sweep") or {})
+        # One slot per run, so records keep the sweep order whatever order parallel runs end in.
+        slots: list[RunRecord | None] = [None] * len(runs)
+
+        def done(run: _Run, outcome: _Outcome) -> None:
+            where = run.notebook + (f" [{run.index}/{run.total}] {run.label}" if run.label else "")
+            if outcome.error is None:
+                log(f"cornet-repro: {where}: {outcome.seconds:.1f} s")
+                slots[run.index - 1] = RunRecord(run.name, True, outcome.seconds, run.output)
+            else:
+                log(f"cornet-repro: {where}: failed after {outcome.seconds:.1f} s")
+                failures.append(outcome.error + (f" (sweep run {run.label})" if run.label else ""))
+
+        pending = []
+        for index, (run_name, relative, params) in enumerate(runs, 1):
             output = root / relative
             key = cache_key(source, params, root=root, package_dir=package_dir)
             # A run whose products (files it wrote under its *_out paths) were deleted runs again.
             if (not force and output.exists() and _stored_key(output) == key
                     and all((root / f).exists() for f in _stored_outputs(output))):
-                records.append(RunRecord(run_name, False, 0.0, output))
+                slots[index - 1] = RunRecord(run_name, False, 0.0, output)
                 continue
-            before = _output_files(root, params)
-            log(f"cornet-repro: executing {source.relative_to(root)} with {params or 'defaults'}")
-            start = time.perf_counter()
-            try:
-                execute_notebook(source, output, params, cwd=root, key=key)
-            except NotebookError as exc:
-                failures.append(str(exc))
-                continue
-            products = sorted(f for f, mtime in _output_files(root, params).items() if before.get(f) != mtime)
-            if products:
-                _record_outputs(output, products)
-            records.append(RunRecord(run_name, True, time.perf_counter() - start, output))
+            run = _Run(run_name, name, index, len(runs), " ".join(f"{k}={params[k]}" for k in swept),
+                       source, output, params, key)
+            if jobs == 1:
+                log(f"cornet-repro: executing {source.relative_to(root)} with {params or 'defaults'}")
+                done(run, _execute_run(run, root))
+            else:
+                pending.append(run)
+        workers = min(jobs, len(pending))
+        if workers > 1:
+            threads = os.environ.get("OMP_NUM_THREADS", kernel_thread_env(workers)["OMP_NUM_THREADS"])
+            log(f"cornet-repro: executing {len(pending)} runs of {source.relative_to(root)}, {workers} at a time "
+                f"({threads} thread(s) each; {JOBS_VARIABLE} sets how many)")
+            _execute_parallel(pending, workers, root, done)
+        else:
+            for run in pending:  # a single miss: this process, all cores
+                log(f"cornet-repro: executing {source.relative_to(root)} with {run.params or 'defaults'}")
+                done(run, _execute_run(run, root))
+        records += [r for r in slots if r is not None]
     if failures:
         raise NotebookError("\n".join(failures))
     return records

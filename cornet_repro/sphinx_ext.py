@@ -2,7 +2,8 @@
 
 Listed in ``_config.yml`` under ``sphinx.extra_extensions``. Parameters come from
 ``book/parameters.yml``; executed copies go to ``book/executed/``, which ``_toc.yml`` lists.
-Set ``CORNET_REPRO_FORCE=1`` to re-execute everything.
+Set ``CORNET_REPRO_FORCE=1`` to re-execute everything, and ``CORNET_REPRO_JOBS=N`` to execute
+N runs of a sweep at once (default: one per CPU core; 1 runs them one after another).
 """
 
 from __future__ import annotations

@@ -1,6 +1,8 @@
 """The papermill runner and its cache: re-executes exactly when an input changes."""
 
 import json
+import os
+import re
 import shutil
 from pathlib import Path
 
@@ -109,7 +111,10 @@ def test_every_book_notebook_is_a_clean_template():
         assert not any(c.get("outputs") for c in nb["cells"] if c["cell_type"] == "code"), f"{path} has outputs"
 
 
-def test_sweeps_run_once_per_combination_in_parameters_order(book):
+def test_sweeps_run_once_per_combination_in_parameters_order(book, monkeypatch):
+    # One run at a time: only then is each file credited to exactly the run that wrote it (runs
+    # executing together are credited with each other's files; see the parallel tests below).
+    monkeypatch.setenv(nr.JOBS_VARIABLE, "1")
     write_notebook(book / "notebooks" / "maker.ipynb", "k = 0\nseed = 0\nrecord_out = 'made'",
                    "from pathlib import Path\nPath(record_out).mkdir(exist_ok=True)\n"
                    "Path(record_out, f'{k}-{seed}.txt').write_text('x')")
@@ -140,3 +145,111 @@ def test_sweeps_run_once_per_combination_in_parameters_order(book):
     (book / "book" / "parameters.yml").write_text("maker:\n  sweep: [1, 2]\n")
     with pytest.raises(ValueError, match="maker.sweep must map parameter names to non-empty lists"):
         nr.run_book(book, log=lambda m: None)
+
+
+MAKER_PARAMS = "k = 0\nseed = 0\nrecord_out = 'made'"
+# Writes its product, and appends to calls.log (not a parameter, so not part of any cache key).
+MAKER_BODY = ("from pathlib import Path\nPath(record_out).mkdir(exist_ok=True)\n"
+              "Path(record_out, f'{k}-{seed}.txt').write_text(str(k * seed))\n"
+              "with open('calls.log', 'a') as f:\n    f.write(f'{k}-{seed}\\n')\n"
+              "print('made', k, seed)")
+SWEEP = "maker:\n  record_out: made\n  sweep:\n    k: [1, 2]\n    seed: [0, 5]\n"
+MAKER_RUNS = [f"maker[k={k}-seed={s}]" for k in (1, 2) for s in (0, 5)]
+
+
+def executed_copies(book: Path) -> dict[str, tuple[str, str, list[str]]]:
+    """Per executed sweep copy: printed output, cache key, recorded products."""
+    copies = {}
+    for path in sorted((book / nr.EXECUTED_DIR / "maker").glob("*.ipynb")):
+        meta = nbformat.read(path, as_version=4).metadata["cornet_repro"]
+        copies[path.name] = (outputs(path), meta["cache_key"], meta.get("outputs", []))
+    return copies
+
+
+def test_parallel_sweep_executes_each_run_once_like_a_serial_one(book):
+    write_notebook(book / "notebooks" / "maker.ipynb", MAKER_PARAMS, MAKER_BODY)
+    write_notebook(book / "notebooks" / "alpha.ipynb", "x = 1\ndata_dir = None",
+                   "import os\nprint(sorted(os.listdir(data_dir)) if data_dir else None)")
+    (book / "book" / "parameters.yml").write_text(SWEEP + "alpha:\n  data_dir: made\n")
+    messages = []
+    records = nr.run_book(book, only=["maker", "alpha"], jobs=2, log=messages.append)
+    # Records keep the sweep order, each run executed once, and the next notebook ran after all of them.
+    assert [r.name for r in records] == MAKER_RUNS + ["alpha"] and all(r.executed for r in records)
+    assert sorted((book / "calls.log").read_text().split()) == ["1-0", "1-5", "2-0", "2-5"]
+    assert "['1-0.txt', '1-5.txt', '2-0.txt', '2-5.txt']" in outputs(book / nr.EXECUTED_DIR / "alpha.ipynb")
+    finished = [m for m in messages if re.fullmatch(r"cornet-repro: maker \[\d/4\] k=\d seed=\d: \d+\.\d s", m)]
+    assert sorted(finished)[0].startswith("cornet-repro: maker [1/4] k=1 seed=0: ") and len(finished) == 4
+    parallel = executed_copies(book)
+    # The same cache as a serial build: nothing runs again, one run at a time or not.
+    assert executed(nr.run_book(book, only=["maker"], jobs=1, log=lambda m: None)) == []
+    assert executed(nr.run_book(book, only=["maker"], jobs=2, log=lambda m: None)) == []
+    assert len((book / "calls.log").read_text().split()) == 4
+    # A serial build writes the same outputs and keys. Its products are exactly each run's file; a
+    # parallel run may also be credited with the file of a run executing beside it (never fewer).
+    assert executed(nr.run_book(book, only=["maker"], force=True, jobs=1, log=lambda m: None)) == MAKER_RUNS
+    serial = executed_copies(book)
+    assert sorted(serial) == sorted(parallel) == [f"k={k}-seed={s}.ipynb" for k in (1, 2) for s in (0, 5)]
+    for name, (text, key, products) in serial.items():
+        assert (text, key) == parallel[name][:2]
+        k, seed = re.findall(r"\d+", name)
+        assert products == [f"made/{k}-{seed}.txt"] and set(products) <= set(parallel[name][2])
+        assert (book / "made" / f"{k}-{seed}.txt").read_text() == str(int(k) * int(seed))
+
+
+def test_parallel_kernels_get_a_thread_budget_and_serial_ones_the_environment(book, monkeypatch):
+    monkeypatch.setattr(nr, "cpu_count", lambda: 2)  # 2 runs at once on 2 cores → 1 thread each
+    for name in (*nr.THREAD_VARIABLES, "OMP_WAIT_POLICY"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("MKL_NUM_THREADS", "3")  # set by the user: kept
+    names = [*nr.THREAD_VARIABLES, "OMP_WAIT_POLICY"]
+    write_notebook(book / "notebooks" / "maker.ipynb", "k = 0\nrecord_out = 'envs'",
+                   "import json, os\nfrom pathlib import Path\nPath(record_out).mkdir(exist_ok=True)\n"
+                   f"Path(record_out, f'{{k}}.json').write_text(json.dumps({{v: os.environ.get(v) for v in {names!r}}}))")
+    (book / "book" / "parameters.yml").write_text("maker:\n  record_out: envs\n  sweep:\n    k: [1, 2, 3]\n")
+
+    def seen() -> list[dict]:
+        return [json.loads((book / "envs" / f"{k}.json").read_text()) for k in (1, 2, 3)]
+
+    assert len(executed(nr.run_book(book, only=["maker"], jobs=2, log=lambda m: None))) == 3
+    assert seen() == [{"OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "3", "OPENBLAS_NUM_THREADS": "1",
+                       "OMP_WAIT_POLICY": "PASSIVE"}] * 3
+    assert "OMP_NUM_THREADS" not in os.environ  # the budget lives in the workers only
+    assert len(executed(nr.run_book(book, only=["maker"], force=True, jobs=1, log=lambda m: None))) == 3
+    assert seen() == [{"OMP_NUM_THREADS": None, "MKL_NUM_THREADS": "3", "OPENBLAS_NUM_THREADS": None,
+                       "OMP_WAIT_POLICY": None}] * 3
+
+
+def test_a_failing_run_of_a_parallel_sweep_spares_the_others_and_is_named(book):
+    # Runs with an even k fail while the file 'fail' exists (not a parameter: the keys do not change).
+    write_notebook(book / "notebooks" / "maker.ipynb", MAKER_PARAMS,
+                   "from pathlib import Path\nif k % 2 == 0 and Path('fail').exists():\n"
+                   "    raise ValueError(f'k={k} refused')\n" + MAKER_BODY)
+    (book / "book" / "parameters.yml").write_text("maker:\n  record_out: made\n  sweep:\n    k: [1, 2, 3, 4]\n")
+    (book / "fail").touch()
+    with pytest.raises(nr.NotebookError) as info:
+        nr.run_book(book, only=["maker"], jobs=2, log=lambda m: None)
+    failures = str(info.value).splitlines()
+    assert len(failures) == 2
+    for k, line in zip((2, 4), sorted(failures)):
+        # Cell 2 is the one papermill injects with the run's parameters.
+        assert "maker.ipynb failed in cell [3]: " in line and f"ValueError: k={k} refused" in line
+        assert line.endswith(f"(sweep run k={k})")
+    copies = book / nr.EXECUTED_DIR / "maker"
+    assert sorted(p.name for p in copies.iterdir()) == ["k=1.ipynb", "k=3.ipynb"]  # no partial or temp file
+    assert sorted(p.name for p in (book / "made").iterdir()) == ["1-0.txt", "3-0.txt"]
+    # The runs that succeeded are cached; only the failed ones run again.
+    (book / "fail").unlink()
+    assert executed(nr.run_book(book, only=["maker"], jobs=2, log=lambda m: None)) == ["maker[k=2]", "maker[k=4]"]
+
+
+def test_jobs_come_from_the_environment(monkeypatch, book):
+    monkeypatch.delenv(nr.JOBS_VARIABLE, raising=False)
+    assert nr.default_jobs() == nr.cpu_count()
+    monkeypatch.setenv(nr.JOBS_VARIABLE, "3")
+    assert nr.default_jobs() == 3
+    for bad in ("two", "0", "-1"):
+        monkeypatch.setenv(nr.JOBS_VARIABLE, bad)
+        with pytest.raises(ValueError, match=f"CORNET_REPRO_JOBS='{bad}': expected a positive integer"):
+            nr.run_book(book, log=lambda m: None)
+    with pytest.raises(ValueError, match="jobs must be a positive integer, got 0"):
+        nr.run_book(book, jobs=0, log=lambda m: None)
