@@ -202,6 +202,44 @@ def expand_runs(name: str, params: dict[str, Any]) -> list[tuple[str, Path, dict
     return runs
 
 
+#: A notebook may ``glue`` this name (``display=False``) with the list of paths it wrote, relative
+#: to the book root (files or directories): the runner then records exactly those as its outputs.
+OUTPUTS_GLUE = "outputs"
+
+
+def declared_outputs(executed: Path, root: Path) -> list[str] | None:
+    """Files a notebook declared as its outputs (its ``glue("outputs", [...])``), None if it declared none.
+
+    Declared outputs make attribution exact when runs execute in parallel: file times alone
+    cannot tell which of two runs writing into one directory wrote a file.
+    """
+    import ast
+
+    import nbformat
+
+    nb = nbformat.read(executed, as_version=4)
+    for cell in nb.cells:
+        for out in cell.get("outputs", []):
+            record = out.get("metadata", {}).get("scrapbook", {})
+            if record.get("name") != OUTPUTS_GLUE:
+                continue
+            text = out.get("data", {}).get(record.get("mime_prefix", "") + "text/plain", "")
+            try:
+                paths = ast.literal_eval(text)
+            except (ValueError, SyntaxError):
+                paths = None
+            if not isinstance(paths, (list, tuple)) or not all(isinstance(p, str) for p in paths):
+                raise NotebookError(f"{executed}: glue({OUTPUTS_GLUE!r}, ...) must be a list of paths, got {text}")
+            files = []
+            for path in map(Path, paths):
+                path = (path if path.is_absolute() else root / path).resolve()
+                if root not in path.parents:
+                    continue  # outside the book: not the runner's to track or delete
+                files += [path] if path.is_file() else sorted(f for f in path.rglob("*") if f.is_file())
+            return sorted(str(f.relative_to(root)) for f in files)
+    return None
+
+
 def _output_files(root: Path, params: dict[str, Any]) -> dict[str, float]:
     """Files under the ``*_out`` paths of a run, with their modification times."""
     files = {}
@@ -286,10 +324,12 @@ def _execute_run(run: _Run, root: Path) -> _Outcome:
     """Execute one run and record the files it wrote under its ``*_out`` paths.
 
     Also the task of a worker process: the before/after comparison then brackets the run itself,
-    not its wait in the queue. Runs executing at the same time may write into the same ``*_out``
-    directory; a file they write while both run is recorded as a product of both (file times
-    cannot tell the writers apart). That errs on the safe side: deleting or dropping either run
-    also deletes the file, and the other run executes again, instead of a stale file surviving.
+    not its wait in the queue. A notebook that declares its outputs (:func:`declared_outputs`)
+    gets exactly those recorded. Otherwise, runs executing at the same time may write into the
+    same ``*_out`` directory, and a file they write while both run is recorded as a product of
+    both (file times cannot tell the writers apart). That errs on the safe side: deleting or
+    dropping either run also deletes the file, and the other run executes again, instead of a
+    stale file surviving.
     """
     before = _output_files(root, run.params)
     start = time.perf_counter()
@@ -297,7 +337,13 @@ def _execute_run(run: _Run, root: Path) -> _Outcome:
         execute_notebook(run.source, run.output, run.params, cwd=root, key=run.key)
     except NotebookError as exc:
         return _Outcome(time.perf_counter() - start, str(exc))
-    products = sorted(f for f, mtime in _output_files(root, run.params).items() if before.get(f) != mtime)
+    try:
+        products = declared_outputs(run.output, root)
+    except NotebookError as exc:
+        run.output.unlink(missing_ok=True)
+        return _Outcome(time.perf_counter() - start, str(exc))
+    if products is None:
+        products = sorted(f for f, mtime in _output_files(root, run.params).items() if before.get(f) != mtime)
     if products:
         _record_outputs(run.output, products)
     return _Outcome(time.perf_counter() - start)

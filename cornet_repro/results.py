@@ -40,8 +40,8 @@ import pandas as pd
 from .files import atomic_write_text
 
 __all__ = ["SCHEMA_VERSION", "BENCHMARK_NAMES", "BrainData", "score_model", "score_run", "train_and_score",
-           "make_result", "write_result", "read_result", "read_results", "circuitry_deltas", "read_ost_pairs",
-           "git_commit", "register_cli"]
+           "make_result", "result_path", "write_result", "read_result", "read_results", "circuitry_deltas",
+           "read_ost_pairs", "git_commit", "register_cli"]
 
 SCHEMA_VERSION = 1
 BENCHMARK_NAMES = ("V4", "IT", "behavior", "OST")
@@ -349,10 +349,15 @@ def _jsonable(obj: Any) -> Any:
     return obj
 
 
+def result_path(result: Mapping[str, Any], results_dir: str | os.PathLike) -> Path:
+    """Where :func:`write_result` puts (or put) ``result`` in ``results_dir``."""
+    return Path(results_dir) / _filename(result)
+
+
 def write_result(result: Mapping[str, Any], results_dir: str | os.PathLike) -> Path:
     """Write one result atomically into ``results_dir``; returns its path."""
     _validate(result, "result")
-    path = Path(results_dir) / _filename(result)
+    path = result_path(result, results_dir)
     atomic_write_text(path, json.dumps(_jsonable(result), indent=1, allow_nan=False) + "\n")
     return path
 

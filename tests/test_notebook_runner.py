@@ -253,3 +253,22 @@ def test_jobs_come_from_the_environment(monkeypatch, book):
             nr.run_book(book, log=lambda m: None)
     with pytest.raises(ValueError, match="jobs must be a positive integer, got 0"):
         nr.run_book(book, jobs=0, log=lambda m: None)
+
+
+def test_declared_outputs_make_parallel_attribution_exact(book):
+    # Each run sleeps while the others write, so file times alone would credit it with theirs.
+    body = ("import time\nfrom pathlib import Path\nfrom myst_nb import glue\nPath(record_out).mkdir(exist_ok=True)\n"
+            "target = Path(record_out, f'{k}-{seed}.txt')\ntarget.write_text('x')\ntime.sleep(1.5)\n"
+            "glue('outputs', [str(target)], display=False)")
+    write_notebook(book / "notebooks" / "maker.ipynb", MAKER_PARAMS, body)
+    (book / "book" / "parameters.yml").write_text(SWEEP)
+    assert executed(nr.run_book(book, only=["maker"], jobs=2, log=lambda m: None)) == MAKER_RUNS
+    products = {name: recorded for name, (_, _, recorded) in executed_copies(book).items()}
+    assert products == {f"k={k}-seed={s}.ipynb": [f"made/{k}-{s}.txt"] for k in (1, 2) for s in (0, 5)}
+    (book / "made" / "2-5.txt").unlink()
+    assert executed(nr.run_book(book, only=["maker"], jobs=2, log=lambda m: None)) == ["maker[k=2-seed=5]"]
+    # a malformed declaration is named
+    write_notebook(book / "notebooks" / "maker.ipynb", MAKER_PARAMS,
+                   "from myst_nb import glue\nglue('outputs', 'not a list of paths', display=False)")
+    with pytest.raises(nr.NotebookError, match="must be a list of paths"):
+        nr.run_book(book, only=["maker"], jobs=1, log=lambda m: None)
