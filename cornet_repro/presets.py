@@ -329,7 +329,8 @@ def get_preset(name: str, overrides: Mapping[str, Any] | None = None) -> Preset:
 def load_preset(name_or_path: str | os.PathLike, overrides: Mapping[str, Any] | None = None) -> Preset:
     """A built-in preset (``'tiny'``, ``'small'``, ``'paper'``) or a YAML file of one.
 
-    A YAML file may give a full preset, or ``base: <name>`` plus only the keys it changes.
+    A YAML file may give a full preset, or ``base: <name>`` plus only the keys it changes; its
+    ``name`` defaults to the file's stem (``fast.yaml`` → ``fast``).
     """
     text = str(name_or_path)
     if text in PRESETS:
@@ -346,6 +347,9 @@ def load_preset(name_or_path: str | os.PathLike, overrides: Mapping[str, Any] | 
     if not isinstance(data, dict):
         raise PresetError(f"{path}: expected a mapping at the top level")
     base = data.pop("base", None)
+    # A changed preset must not pass for its base in result files and figures: unless the file
+    # names itself, it is named after the file.
+    data.setdefault("name", path.stem)
     try:
         if base is not None:
             flat = _flatten(data)

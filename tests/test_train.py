@@ -81,7 +81,7 @@ def test_presets_are_validated_data(tmp_path):
     custom = tmp_path / "mine.yaml"
     custom.write_text("base: tiny\ntrain:\n  epochs: 1\n  model_config: {width: 0.25}\n")
     mine = load_preset(custom)
-    assert mine.train.epochs == 1 and mine.train.model_config == {"width": 0.25} and mine.name == "tiny"
+    assert mine.train.epochs == 1 and mine.train.model_config == {"width": 0.25} and mine.name == "mine"  # named after its file, not its base
     custom.write_text("base: tiny\ntrain:\n  epocs: 1\n")
     with pytest.raises(PresetError, match="mine.yaml.*epocs"):
         load_preset(custom)
