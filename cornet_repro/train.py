@@ -157,9 +157,16 @@ class SeededAugmentation(torch.utils.data.Dataset):
         return len(self.dataset)
 
     def __getitem__(self, index: int):
-        with torch.random.fork_rng(devices=[]):
-            torch.manual_seed((self.seed * 1_000_003 + self.epoch) * 10_000_019 + index)
+        state = torch.get_rng_state()
+        try:
+            # torchvision's transforms draw from the CPU generator. Seeding it directly, not through
+            # torch.manual_seed (which also queues seeds for every GPU backend and records a stack
+            # trace each call), cut the small preset's training time by a third (measured: 145 us
+            # vs 1 us per image; benchmarks/bench_train.py).
+            torch.default_generator.manual_seed((self.seed * 1_000_003 + self.epoch) * 10_000_019 + index)
             return self.dataset[index]
+        finally:
+            torch.set_rng_state(state)
 
 
 class SkipSampler(torch.utils.data.Sampler):
@@ -184,8 +191,8 @@ def build_datasets(config: TrainConfig):
     if config.data == "simulated":
         from .data.simulated import SimulatedObjects
 
-        train_ds = SimulatedObjects(config.simulated, config.n_train, "train", transform=train_tf)
-        val_ds = SimulatedObjects(config.simulated, config.n_val, "val", transform=val_tf)
+        train_ds = SimulatedObjects(config.simulated, config.n_train, "train", transform=train_tf).preload()
+        val_ds = SimulatedObjects(config.simulated, config.n_val, "val", transform=val_tf).preload()
         return train_ds, val_ds, train_ds.classes
     from .data.imagefolder import imagefolder_datasets
 

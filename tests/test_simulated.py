@@ -187,3 +187,18 @@ def test_training_set_is_labelled_and_deterministic(experiment):
         sim.SimulatedObjects(CONFIG, 4, "test")
     with pytest.raises(ValueError, match="n_categories"):
         sim.SimulatedConfig(n_categories=9)
+
+
+def test_preloaded_training_images_come_back_from_the_cache(tmp_path):
+    fresh = sim.SimulatedObjects(CONFIG, 12, "train").preload(cache=tmp_path)
+    stored = sorted((tmp_path / "simulated-objects").rglob("*.npy"))
+    assert [p.name for p in stored] == ["train-12.npy"]
+    again = sim.SimulatedObjects(CONFIG, 12, "train", cache=False).preload(cache=tmp_path)
+    for i in range(12):
+        np.testing.assert_array_equal(again.image_array(i), fresh.image_array(i))
+    np.testing.assert_array_equal(again.image_array(5), sim.SimulatedObjects(CONFIG, 12, "train").image_array(5))
+    # a damaged file is rendered again and replaced
+    stored[0].write_bytes(b"not an array")
+    repaired = sim.SimulatedObjects(CONFIG, 12, "train").preload(cache=tmp_path)
+    np.testing.assert_array_equal(repaired.image_array(3), fresh.image_array(3))
+    assert np.load(stored[0]).shape == (12, CONFIG.image_size, CONFIG.image_size)
