@@ -93,7 +93,10 @@ def sweep_jobs(runs: int = 4) -> dict[int, float]:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--only", choices=["sweep", "book"], help="run one of the two measurements")
-    only = parser.parse_args().only
+    parser.add_argument("--keep", metavar="DIR", help="build the book in DIR (must not exist) and keep it, "
+                                                      "e.g. to read its results/ afterwards")
+    args = parser.parse_args()
+    only = args.only
     if only in (None, "sweep"):
         runs = 4
         wall = sweep_jobs(runs)
@@ -101,12 +104,14 @@ def main() -> None:
         print(f"  jobs=1: {wall[1]:6.1f} s   jobs=2: {wall[2]:6.1f} s   "
               f"speed-up {wall[1] / wall[2]:.2f}x   (target ≥ 1.5x on 2 cores)")
     if only in (None, "book"):
-        book()
+        book(args.keep)
 
 
-def book() -> None:
+def book(keep: str | None = None) -> None:
     with tempfile.TemporaryDirectory() as tmp:
-        root = Path(tmp)
+        root = Path(keep or tmp)
+        if keep:
+            root.mkdir(parents=True)  # an existing directory would not be a clean build
         for name in ("_config.yml", "_toc.yml"):
             shutil.copy(REPO / name, root / name)
         shutil.copytree(REPO / "notebooks", root / "notebooks")

@@ -136,9 +136,9 @@ def object_solution_times(
     monkey = np.asarray(target.values, dtype=float)
     rs, n_both = [], []
     per_image = np.full((len(splits), len(ids)), np.nan)  # split × image; NaN: not tested or never solved
-    # Hundreds of small decoder fits (splits × bins): multi-threaded BLAS only adds overhead there,
-    # and on a loaded 2-core machine spinning OpenBLAS threads made them 20x slower
-    # (130 s vs 6 s for the small preset's OST; benchmarks/bench_metrics.py).
+    # Hundreds of small decoder fits (splits × bins): multi-threaded BLAS only adds overhead there.
+    # On 2 cores, OpenBLAS's 2 threads made them 12x slower (benchmarks/bench_overheads.py), and
+    # the small preset's whole OST score took 130 s instead of 6 s.
     with threadpool_limits(limits=1, user_api="blas"):
         for train, test in splits:
             predicted = model_osts(source.isel(presentation=train), source.isel(presentation=test),
