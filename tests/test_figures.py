@@ -88,6 +88,9 @@ def test_fig4_table_marks_defaults_and_joins_recomputed():
     assert row["Δ ImageNet top-1, % (published)"] == "-2" and row["Δ ImageNet top-1, % (recomputed)"] == "-1.5"
     fig = plot_fig4(table)
     assert len(fig.axes) == 4 and "recomputed, simulated" in fig.axes[2].get_xlabel()
+    # one legend for the figure, naming each source once
+    assert [t.get_text() for t in fig.legends[0].get_texts()] == [
+        "published (transcribed)", "CORnet-S baseline", "recomputed here (simulated; ± s.d. over seeds)"]
     assert len(plot_fig4(circuitry_table(published.load_circuitry_deltas())).axes) == 2
     plt.close(fig)
 

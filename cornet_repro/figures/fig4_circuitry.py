@@ -99,7 +99,6 @@ def plot_fig4(table: pd.DataFrame) -> plt.Figure:
             ax.set_xlabel(label)
             ax.spines["left"].set_visible(False)
             ax.tick_params(axis="y", length=0)
-            ax.legend(loc="lower right", fontsize=7)
         labels = [f"{g}: {v}" for g, v in zip(rows["group"], rows["variant"])]
         axes[0].set_yticks(y, labels, fontsize=8)
         for tick, default in zip(axes[0].get_yticklabels(), rows["is_default"]):
@@ -108,7 +107,10 @@ def plot_fig4(table: pd.DataFrame) -> plt.Figure:
         for boundary in np.flatnonzero(rows["group_no"].diff().fillna(0).to_numpy() != 0):
             for ax in axes:
                 ax.axhline(y[boundary] + 0.5, color="0.85", lw=0.6)
-        fig.tight_layout()
+        # one legend under the panels: inside them it covered the bottom rows' points
+        handles = {label: handle for ax in axes for handle, label in zip(*ax.get_legend_handles_labels())}
+        fig.legend(handles.values(), handles.keys(), loc="lower center", ncol=len(handles), fontsize=8)
+        fig.tight_layout(rect=(0, 0.05, 1, 1))
     return fig
 
 
