@@ -45,8 +45,8 @@ import numpy as np
 import pandas as pd
 import pytest
 import torch
-import xarray as xr
 from threadpoolctl import threadpool_limits
+import xarray as xr
 
 from cornet_repro import results
 from cornet_repro.data import catalog
@@ -55,7 +55,8 @@ from cornet_repro.results import BrainData
 
 # An untrained model solves the Kar2019 images at its first IT step or never: some OST splits have
 # constant model OSTs, for which scipy warns that the Spearman r is undefined.
-pytestmark = pytest.mark.filterwarnings("ignore:An input array is constant")
+pytestmark = [pytest.mark.filterwarnings("ignore:An input array is constant"),
+              pytest.mark.usefixtures("single_threaded")]
 
 RNG_SEED = 2019
 IMAGE_SIZE = 32  # the miniatures' images; the tiny preset scores at 32 px
@@ -284,16 +285,6 @@ def cache(real_catalog, tmp_path_factory) -> Path:
 @pytest.fixture(scope="module")
 def brain(cache) -> BrainData:
     return BrainData.real(cache=cache)
-
-
-@pytest.fixture(autouse=True)
-def single_threaded():
-    # small problems: multi-threaded BLAS and torch only spin on a shared 2-core machine
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    with threadpool_limits(1):
-        yield
-    torch.set_num_threads(threads)
 
 
 # ---------------------------------------------------------------------------------------------

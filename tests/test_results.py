@@ -18,16 +18,7 @@ from cornet_repro.results import (BrainData, circuitry_deltas, make_result, read
                                   read_results, score_model, score_run, write_result)
 
 TINY = get_preset("tiny")
-
-
-@pytest.fixture(autouse=True)
-def single_threaded():
-    # Small problems: on a shared CPU, multi-threaded BLAS and OpenMP spin and run 10-40x slower.
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    with threadpool_limits(1):
-        yield
-    torch.set_num_threads(threads)
+pytestmark = pytest.mark.usefixtures("single_threaded")
 
 
 @pytest.fixture(scope="module")
