@@ -4,8 +4,8 @@
 ``tiny``   tests and CI: 32 px, CORnet width 1/8, 16 simulated objects, 320 training images,
            2 epochs; any model trains and scores in well under a minute on 2 CPU cores.
 ``small``  the book's default on a CPU: 64 px, width 1/8, 32 simulated objects (8 categories × 4),
-           2,560 training images, 4 epochs; about 20 s per model on one core (CORnet-S: val. top-1
-           ≈ .2, chance .03; Brain-Score without OST ≈ .2).
+           2,560 training images, 4 epochs; 15–70 s per model on one core (CORnet-S: ~25 s, val.
+           top-1 ≈ .2, chance .03; Brain-Score without OST ≈ .2).
 ``paper``  the paper's recipe (§2.2): ImageNet from an ImageFolder, 224 px, batch 256, SGD momentum
            .9, weight decay 1e-4, lr .1 divided by 10 every 20 epochs, 43 epochs; real Brain-Score
            data. GPUs (DDP through ``torchrun``); days.
@@ -292,7 +292,7 @@ PRESETS: dict[str, Preset] = {p.name: p for p in [
         brain_data="simulated"),
     Preset(
         name="small",
-        description="the book on a CPU: 64 px, width 1/8, 32 simulated objects, 2,560 images, 4 epochs (~20 s)",
+        description="the book on a CPU: 64 px, width 1/8, 32 simulated objects, 2,560 images, 4 epochs (CORnet-S ~25 s)",
         # Tuned for the book's budget (15 models x 2 seeds in a clean build under 10 minutes on
         # 2 cores; measured in benchmarks/bench_book.py). Batch 32 / lr .05 and milder crops learn
         # faster than the paper-like batch 64 / lr .1 / crops from 8%: CORnet-S val. top-1 .20-.24
