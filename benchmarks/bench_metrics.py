@@ -149,7 +149,7 @@ def stage_vgg(n_images: int, n_fit: int, batch_size: int) -> dict:
 
     from cornet_repro.activations import LayerPCA, extract_activations, select_layer
     from cornet_repro.assemblies import neural_assembly
-    from cornet_repro.models.zoo import region_layers
+    from cornet_repro.models.registry import region_layers
 
     torch.manual_seed(0)
     torch.set_num_threads(max(1, os.cpu_count() or 1))

@@ -1,7 +1,7 @@
 """Three per-run overheads of the book's training sweep, each measured side by side with its fix.
 
 1. Seeding the augmentation of every training image: ``torch.manual_seed`` vs seeding the CPU
-   generator directly (what ``cornet_repro.train.SeededAugmentation`` does).
+   generator directly (what ``cornet_repro.training_data.SeededAugmentation`` does).
 2. The OST metric's logistic decoders (one split × 18 time bins, the small preset's simulated
    IT features of an untrained CORnet-S): OpenBLAS with its default threads vs one thread (what
    ``cornet_repro.metrics.ost`` does).
@@ -44,7 +44,7 @@ def ost_decoders() -> None:
     from cornet_repro.models import get_model
     from cornet_repro.models.time_mapping import OST_TIME_BINS
     from cornet_repro.presets import get_preset
-    from cornet_repro.results import BrainData
+    from cornet_repro.data.brain import BrainData
 
     torch.manual_seed(0)
     model = get_model("cornet_s", width=0.125, image_size=64, num_classes=32).eval()

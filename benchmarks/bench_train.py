@@ -2,7 +2,7 @@
 
 For the tiny and small presets on this CPU: one process with 1 and with 2 intra-op threads, and
 DDP with 2 processes × 1 thread (``torchrun``, gloo), all with the same global batch. Each
-configuration runs ``python -m cornet_repro.train`` in a fresh process for a fixed number of
+configuration runs ``python -m cornet_repro train`` in a fresh process for a fixed number of
 optimizer steps; images/s are taken from the step log *after* the warm-up steps (so process
 start-up, data generation for the first batches and allocator warm-up are excluded), and are
 global (all processes). With CUDA: the paper preset's model at 224 px, bf16 autocast +
@@ -32,7 +32,7 @@ def run(preset: str, steps: int, warmup: int, threads: int, processes: int, out:
     command = [sys.executable]
     if processes > 1:
         command += ["-m", "torch.distributed.run", "--nproc_per_node", str(processes), "--standalone"]
-    command += ["-m", "cornet_repro.train", "--preset", preset, "--out-dir", str(out),
+    command += ["-m", "cornet_repro", "train", "--preset", preset, "--out-dir", str(out),
                 "--set", f"max_steps={steps}", "--set", "log_every_steps=1", "--set", "progress=false",
                 "--set", f"threads={threads}", "--set", "checkpoint_every_steps=0", "--set", "epochs=100"]
     env = dict(os.environ, OMP_NUM_THREADS=str(threads), PYTHONPATH=str(ROOT))
@@ -62,7 +62,8 @@ def gpu_benchmark(steps: int = 20, warmup: int = 5, batch: int = 128) -> dict | 
     if not torch.cuda.is_available():
         return None
     from cornet_repro.presets import get_preset
-    from cornet_repro.train import build_model, device_peak_tflops, forward_flops
+    from cornet_repro.runs import build_model
+    from cornet_repro.train import device_peak_tflops, forward_flops
 
     config = get_preset("paper").train
     device = torch.device("cuda")

@@ -29,14 +29,13 @@ from .assemblies import AssemblyError, model_assembly, validate_neural
 from .metrics._util import align_to, cv_splits
 from .metrics.neural import gram_matrix, split_correlations
 from .metrics.score import Score, sem
+from .protocol import IMAGENET_MEAN, IMAGENET_STD
 
 __all__ = [
     "IMAGENET_MEAN", "IMAGENET_STD", "preprocess", "LayerPCA", "extract_activations",
     "extract_time_bins", "imagenet_pca_images", "LayerSelection", "select_layer",
 ]
 
-IMAGENET_MEAN = (0.485, 0.456, 0.406)
-IMAGENET_STD = (0.229, 0.224, 0.225)
 
 
 # ---------------------------------------------------------------------------------------------

@@ -68,8 +68,8 @@ def check_claims(scores: pd.DataFrame, threshold: float = 0.70, n_resamples: int
     claims.append(Claim("§1, §4.2", "CORnet-S ImageNet top-1", "73.1%", f"{100 * cornet.imagenet_top1:.2f}%",
                         agrees_at_printed_precision("73.1", cornet.imagenet_top1, 100), "table value"))
     claims.append(Claim("§4.2", "CORnet-S depth", "15", f"{cornet.depth:g}", cornet.depth == 15, "table value"))
-    claims.append(Claim("§4.4", "CORnet-S OST score", ".25", f"{cornet.ost:.2f}",
-                        agrees_at_printed_precision(".25", cornet.ost), "table value (per-image data not public)"))
+    claims.append(Claim("§4.4", "CORnet-S OST score", ".25", f"{cornet.OST:.2f}",
+                        agrees_at_printed_precision(".25", cornet.OST), "table value (per-image data not public)"))
 
     pnas = scores.set_index("model").loc["PNASnet Large"]
     claims.append(Claim("§4.1", "PNASNet ImageNet top-1", "82.9%", f"{100 * pnas.imagenet_top1:.2f}%",

@@ -1,12 +1,19 @@
-"""The ``cornet-repro`` command line.
+"""The ``cornet-repro`` command line: every subcommand, registered here.
 
-``cornet-repro figure fig1 -p threshold 0.6 --out figures_out`` runs one figure notebook with
-parameters and writes its PNG and PDF files. Other subcommands are registered by their modules.
+    cornet-repro figure fig1 -p threshold 0.6 --out figures_out   # one figure notebook → PNG, PDF
+    cornet-repro train --preset tiny --set epochs=3                 # train (torchrun: -m cornet_repro train)
+    cornet-repro score runs/tiny                                    # score a run with its own preset
+    cornet-repro simulate --preset small                            # build the simulated experiment
+
+Each ``cmd_*`` function parses nothing and computes nothing itself beyond calling the package:
+options → a call → a one-line error or a printed summary.
 """
 
 from __future__ import annotations
 
 import argparse
+import json
+import os
 import sys
 from pathlib import Path
 from typing import Any, Sequence
@@ -75,9 +82,144 @@ def cmd_figure(args: argparse.Namespace) -> int:
     return 0
 
 
+# ---------------------------------------------------------------------------------------------
+# train
+# ---------------------------------------------------------------------------------------------
+
+def add_train_arguments(parser: argparse.ArgumentParser) -> argparse.ArgumentParser:
+    """The training options of ``cornet-repro train``."""
+    from .presets import PRESETS
+
+    parser.add_argument("--preset", default="tiny",
+                        help=f"built-in preset ({', '.join(PRESETS)}) or a YAML file (default: tiny)")
+    parser.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE",
+                        help="override a preset field, e.g. --set epochs=3 --set model_config.width=0.5 "
+                             "--set score.benchmarks=[V4] (keys under train. unless they name another section; "
+                             "values read as YAML); the run keeps the whole preset, so scoring honours it too")
+    parser.add_argument("--model", help="model name, e.g. cornet_s or a Fig. 4 variant such as cornet_s_skip_absent")
+    parser.add_argument("--data-path", help="ImageNet ImageFolder root (train/ and val/ class folders)")
+    parser.add_argument("--out-dir", help="the run directory: checkpoints, logs, preset (default: the preset's)")
+    parser.add_argument("--epochs", type=int)
+    parser.add_argument("--seed", type=int)
+    parser.add_argument("--device", choices=("auto", "cpu", "cuda"))
+    parser.add_argument("--compile", action="store_true", help="torch.compile the model")
+    parser.add_argument("--resume", action="store_true", help="continue from <out-dir>/checkpoint.pt if present")
+    parser.add_argument("--print-config", action="store_true", help="print the resolved preset as YAML and exit")
+    return parser
+
+
+def preset_from_args(args: argparse.Namespace):
+    """The preset named by ``--preset`` with the command line's overrides applied."""
+    from .presets import PresetError, load_preset
+
+    overrides: dict[str, Any] = {}
+    for item in args.overrides:
+        if "=" not in item:
+            raise PresetError(f"--set {item!r}: expected KEY=VALUE")
+        key, value = item.split("=", 1)
+        if key.split(".")[0] not in ("train", "score", "brain_data", "name", "description"):
+            key = "train." + key
+        try:
+            overrides[key] = yaml.safe_load(value)
+        except yaml.YAMLError as error:
+            first = str(error).splitlines()[0]
+            raise PresetError(f"--set {item!r}: the value is not valid YAML ({first}); quote it or fix it") from None
+    for option, key in (("model", "train.model"), ("data_path", "train.data_path"), ("out_dir", "train.out_dir"),
+                        ("epochs", "train.epochs"), ("seed", "train.seed"), ("device", "train.device")):
+        if getattr(args, option, None) is not None:
+            overrides[key] = getattr(args, option)
+    if getattr(args, "compile", False):
+        overrides["train.compile"] = True
+    return load_preset(args.preset, overrides)
+
+
+def cmd_train(args: argparse.Namespace) -> int:
+    from .presets import PresetError
+
+    try:
+        preset = preset_from_args(args)
+    except PresetError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2
+    if args.print_config:
+        print(preset.to_yaml())
+        return 0
+    from .train import train
+
+    try:
+        summary = train(preset, resume=args.resume)
+    except (FileNotFoundError, ValueError) as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 1
+    if int(os.environ.get("RANK", "0")) == 0:
+        print(json.dumps({k: summary[k] for k in ("out_dir", "epochs_completed", "global_step", "val_top1",
+                                                  "images_per_s", "model_path")}, indent=1))
+    import torch.distributed as dist
+
+    if dist.is_initialized():
+        dist.destroy_process_group()
+    return 0
+
+
+# ---------------------------------------------------------------------------------------------
+# score
+# ---------------------------------------------------------------------------------------------
+
+def cmd_score(args: argparse.Namespace) -> int:
+    from .pipeline import score_run
+    from .presets import PresetError
+    from .results import read_result
+
+    try:
+        path = score_run(args.run, args.results_dir, preset=args.preset, cache=args.cache, progress=args.progress)
+    except (FileNotFoundError, ValueError, PresetError) as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 1
+    result = read_result(path)
+    composite = result.get("composite", "paper")
+    headline = result["brain_score"] if composite == "paper" else result.get("brain_score_fig4")
+    print(json.dumps({"result": str(path), "source": result["source"], "preset": result["preset"],
+                      "scores": {k: (v or {}).get("value") for k, v in result["scores"].items()},
+                      "brain_score": (headline or {}).get("value"), "composite": composite}, indent=1))
+    return 0
+
+
+# ---------------------------------------------------------------------------------------------
+# simulate
+# ---------------------------------------------------------------------------------------------
+
+def cmd_simulate(args: argparse.Namespace) -> int:
+    from .data.simulated import simulated_experiment
+    from .presets import PresetError, load_preset
+
+    try:
+        preset = load_preset(args.preset)
+    except PresetError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2
+    if preset.simulated is None:
+        print(f"error: preset {preset.name!r} has no simulated world (it uses real data)", file=sys.stderr)
+        return 2
+    experiment = simulated_experiment(preset.simulated, cache=args.cache, rebuild=args.rebuild)
+    print(json.dumps({"directory": str(experiment.directory), "stimuli": len(experiment.stimuli),
+                      "neural": dict(experiment.neural.sizes), "neural_temporal": dict(experiment.neural_temporal.sizes),
+                      "human_trials": int(experiment.human.sizes["presentation"])}, indent=1))
+    return 0
+
+
+# ---------------------------------------------------------------------------------------------
+# the parser
+# ---------------------------------------------------------------------------------------------
+
+_CACHE_HELP = "data cache (default: $CORNET_REPRO_CACHE or ~/.cache/cornet_repro)"
+
+
 def build_parser() -> argparse.ArgumentParser:
+    from .presets import preset_help
+
     parser = argparse.ArgumentParser(prog="cornet-repro", description=__doc__.split("\n\n")[0])
     sub = parser.add_subparsers(dest="command", required=True)
+
     fig = sub.add_parser("figure", help="run one figure notebook with parameters; write PNG and PDF",
                          description="Run notebooks/<name>.ipynb through papermill with parameters.")
     fig.add_argument("name", nargs="?", help="figure notebook: fig1 … fig5, table_a1, claims_check")
@@ -87,22 +229,33 @@ def build_parser() -> argparse.ArgumentParser:
     fig.add_argument("--root", help="repository root (default: found from the current folder)")
     fig.add_argument("--list", action="store_true", help="list the notebooks and their parameters")
     fig.set_defaults(func=cmd_figure)
-    _register_optional(sub)
+
+    train = sub.add_parser("train", help="train a model (presets tiny / small / paper)",
+                           description="Train a model with the paper's recipe (§2.2), on one CPU or many GPUs "
+                                       "(torchrun --nproc_per_node N -m cornet_repro train ...).",
+                           epilog="presets:\n" + preset_help(), formatter_class=argparse.RawDescriptionHelpFormatter)
+    add_train_arguments(train)
+    train.set_defaults(func=cmd_train)
+
+    score = sub.add_parser("score", help="score a trained run with its own preset; write a result file",
+                           description="Score a training run on the brain data and benchmarks of the preset it "
+                                       "was trained with (every --set of training included).")
+    score.add_argument("run", help="a training run directory (or one of its .pt files)")
+    score.add_argument("--results-dir", default="results", help="where result files go (default: results)")
+    score.add_argument("--preset", help="score with this preset instead of the run's own (needed only for runs "
+                                        "that record none)")
+    score.add_argument("--cache", help=_CACHE_HELP)
+    score.add_argument("--progress", action="store_true", help="show progress bars")
+    score.set_defaults(func=cmd_score)
+
+    simulate = sub.add_parser("simulate", help="generate the simulated experiment of a preset (cached)",
+                              description="Generate the simulated stimuli, monkey and human data of a preset as "
+                                          "BrainIO files (a stand-in, never a reproduction).")
+    simulate.add_argument("--preset", default="small", help="tiny, small, or a YAML preset (default: small)")
+    simulate.add_argument("--cache", help=_CACHE_HELP)
+    simulate.add_argument("--rebuild", action="store_true", help="regenerate even if cached")
+    simulate.set_defaults(func=cmd_simulate)
     return parser
-
-
-def _register_optional(sub: argparse._SubParsersAction) -> None:
-    """Subcommands owned by other modules (training, scoring, simulation), added when present."""
-    import importlib
-
-    for module_name in ("cornet_repro.train", "cornet_repro.results", "cornet_repro.data.simulated"):
-        try:
-            module = importlib.import_module(module_name)
-        except ImportError:
-            continue
-        register = getattr(module, "register_cli", None)
-        if register is not None:
-            register(sub)
 
 
 def main(argv: Sequence[str] | None = None) -> int:

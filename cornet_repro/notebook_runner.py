@@ -1,10 +1,22 @@
 """Execute the book's notebooks with papermill, behind a cache that is never stale.
 
 A notebook is re-executed when, and only when, its cache key changes. The key hashes:
-the notebook source, its parameters, every file of the ``cornet_repro`` package (code and data),
-every file named by a path-valued parameter (e.g. a results directory), and the versions of the
-libraries that shape the output. Parameters whose name ends in ``_out`` are the notebook's outputs:
-their content is not hashed, but a missing output makes the notebook run again.
+
+* the notebook file and its parameters;
+* the ``cornet_repro`` code the notebook can run: the modules its code cells import, and every
+  module those import in turn (at module level or inside a function, see
+  :mod:`cornet_repro.module_deps`), with their parent packages; each file as its path and content,
+  in path order;
+* the data files those modules own (``data/published.py`` owns ``data/published/``), and every
+  file of the package that belongs to no module (a file nobody can be shown not to read); so a
+  module must read only the data it owns, or import the module that owns it;
+* every file named by a path-valued parameter (e.g. a results directory);
+* the versions of Python and of the libraries that shape the output.
+
+So editing ``figures/style.py`` re-executes the figures, not the training sweep. Parameters whose
+name ends in ``_out`` are the notebook's outputs: their content is not hashed, but a missing output
+makes the notebook run again. The runner's own code is not part of the key: a change to how
+notebooks execute that changes what they output must bump ``KEY_VERSION``.
 
 ``book/parameters.yml`` sets each notebook's parameters. Notebooks run in the order they appear
 there, then the others by name, so a notebook that writes results (e.g. ``train_and_score``) runs
@@ -33,13 +45,14 @@ from typing import Any, Callable
 import yaml
 
 from .files import atomic_path
+from .module_deps import dependency_files, notebook_imports
 
 PACKAGE_DIR = Path(__file__).resolve().parent
 #: Relative to the book root: where parameters are set, templates live, executed copies go.
 PARAMETERS_FILE = Path("book") / "parameters.yml"
 NOTEBOOK_DIR = Path("notebooks")
 EXECUTED_DIR = Path("book") / "executed"
-KEY_VERSION = 1
+KEY_VERSION = 2
 _VERSIONED = ("papermill", "nbformat", "matplotlib", "numpy", "pandas", "scipy", "seaborn", "xarray",
               "scikit-learn", "torch", "myst-nb")
 #: Environment variable: how many runs of one sweep execute at once (default: the CPU cores).
@@ -107,19 +120,34 @@ def _versions() -> dict[str, str]:
     return out
 
 
+def package_digest(notebook: Path, package_dir: Path = PACKAGE_DIR) -> bytes:
+    """The package's part of the key: what the notebook imports (see the module docstring)."""
+    package_dir = Path(package_dir)
+    h = hashlib.sha256()
+    for f in dependency_files(notebook_imports(notebook, package_dir.name, package_dir), package_dir):
+        h.update(f"{f.relative_to(package_dir.parent)}\0".encode())
+        h.update(hashlib.sha256(f.read_bytes()).digest())
+    return h.digest()
+
+
 def cache_key(notebook: Path, parameters: dict[str, Any], *, root: Path,
               package_dir: Path = PACKAGE_DIR) -> str:
     """Hash of everything the executed notebook depends on (see the module docstring)."""
+    return _cache_key(notebook, parameters, root, package_digest(notebook, package_dir), _versions())
+
+
+def _cache_key(notebook: Path, parameters: dict[str, Any], root: Path, package: bytes,
+               versions: dict[str, str]) -> str:
     h = hashlib.sha256(f"cornet-repro notebook cache v{KEY_VERSION}".encode())
     h.update(Path(notebook).read_bytes())
     h.update(json.dumps(parameters, sort_keys=True, default=str).encode())
-    _hash_tree(h, Path(package_dir), Path(package_dir).parent)
+    h.update(package)
     for name, value in parameters.items():
         if isinstance(value, str) and value and not is_output_parameter(name):
             candidate = (Path(root) / value) if not Path(value).is_absolute() else Path(value)
             if candidate.exists():
                 _hash_tree(h, candidate, Path(root))
-    h.update(json.dumps(_versions(), sort_keys=True).encode())
+    h.update(json.dumps(versions, sort_keys=True).encode())
     return h.hexdigest()
 
 
@@ -402,6 +430,10 @@ def run_book(root: str | os.PathLike, *, only: list[str] | None = None, force: b
         raise ValueError(f"{root / PARAMETERS_FILE}: no notebook named {unknown} in {root / NOTEBOOK_DIR}; "
                          f"available: {names}")
     records, failures = [], []
+    # Looked up once per build (the versions take 25 ms, the package's part 10 ms), not once per
+    # run of a sweep. Never stale: what is hashed is read before any run that uses it starts, so a
+    # file edited during the build leaves a key that no longer matches, and the run executes again.
+    versions = _versions()
     ordered = [n for n in parameters if n in names] + [n for n in names if n not in parameters]
     for name in ordered:
         if only is not None and name not in only:
@@ -423,9 +455,10 @@ def run_book(root: str | os.PathLike, *, only: list[str] | None = None, force: b
                 failures.append(outcome.error + (f" (sweep run {run.label})" if run.label else ""))
 
         pending = []
+        package_part = package_digest(source, package_dir)
         for index, (run_name, relative, params) in enumerate(runs, 1):
             output = root / relative
-            key = cache_key(source, params, root=root, package_dir=package_dir)
+            key = _cache_key(source, params, root, package_part, versions)
             # A run whose products (files it wrote under its *_out paths) were deleted runs again.
             if (not force and output.exists() and _stored_key(output) == key
                     and all((root / f).exists() for f in _stored_outputs(output))):

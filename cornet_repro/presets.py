@@ -29,6 +29,7 @@ from pathlib import Path
 from typing import Any, Mapping
 
 from .data.simulated import SimulatedConfig
+from .protocol import BENCHMARK_NAMES, COMPOSITES
 
 __all__ = ["TrainConfig", "ScoreConfig", "Preset", "PRESETS", "get_preset", "load_preset", "preset_help",
            "from_dict", "to_dict", "PresetError"]
@@ -127,22 +128,27 @@ class ScoreConfig:
 
     ``image_size``: model input in pixels (paper: images resized to 224). ``pca_components``: PCA
     of each layer's features before the neural fits (paper: 1,000, fitted on ImageNet validation
-    images; 0 = no PCA). ``composite``: ``'paper'`` (V4, IT, behaviour, OST) or ``'fig4'``.
+    images; 0 = no PCA). ``benchmarks``: which of V4, IT, behavior, OST to score.
+    ``composite``: which Brain-Score the run reports as its own (result field ``composite``;
+    ``cornet-repro score`` prints it): ``'paper'`` (mean of V4, IT, behaviour, OST) or ``'fig4'``
+    (without OST); each is computed whenever all its parts were scored.
     """
 
     image_size: int = 224
     batch_size: int = 64
-    benchmarks: tuple[str, ...] = ("V4", "IT", "behavior", "OST")
+    benchmarks: tuple[str, ...] = BENCHMARK_NAMES
     pca_components: int = 0
     composite: str = "paper"
 
     def __post_init__(self) -> None:
         if isinstance(self.benchmarks, list):
             object.__setattr__(self, "benchmarks", tuple(self.benchmarks))
-        unknown = sorted(set(self.benchmarks) - {"V4", "IT", "behavior", "OST"})
+        unknown = sorted(set(self.benchmarks) - set(BENCHMARK_NAMES))
         if unknown:
-            raise PresetError(f"score.benchmarks: unknown {unknown}; allowed V4, IT, behavior, OST")
-        _choice("score.composite", self.composite, ("paper", "fig4"))
+            raise PresetError(f"score.benchmarks: unknown {unknown}; allowed {', '.join(BENCHMARK_NAMES)}")
+        if not self.benchmarks:
+            raise PresetError(f"score.benchmarks is empty; choose from {', '.join(BENCHMARK_NAMES)}")
+        _choice("score.composite", self.composite, tuple(COMPOSITES))
         if self.image_size < 1 or self.batch_size < 1 or self.pca_components < 0:
             raise PresetError("score: need image_size >= 1, batch_size >= 1, pca_components >= 0")
 

@@ -8,8 +8,8 @@ CORNET_S = "CORnet-S"
 
 #: Fig. 2 panels: (x measure, y measure, title), as in the paper.
 FIG2_PANELS = (
-    ("it", "it_new_neurons", "New neural recordings,\nsame images"),
-    ("it", "it_new_images", "New neural recordings,\nnew images"),
+    ("IT", "it_new_neurons", "New neural recordings,\nsame images"),
+    ("IT", "it_new_images", "New neural recordings,\nnew images"),
     ("behavior", "behavior_new_images", "New behavioral recordings,\nnew images"),
     ("brain_score", "cifar100_top1", "CIFAR-100 transfer"),
 )

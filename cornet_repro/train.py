@@ -1,11 +1,11 @@
-"""Train a model with the paper's recipe (§2.2), on one CPU or many GPUs. One file, top to bottom.
+"""Train a model with the paper's recipe (§2.2), on one CPU or many GPUs: the loop, top to bottom.
 
-    python -m cornet_repro.train --preset tiny                  # seconds, CPU, simulated images
-    python -m cornet_repro.train --preset paper --data-path /data/imagenet --out-dir runs/cornet_s
-    torchrun --nproc_per_node 8 -m cornet_repro.train --preset paper --data-path /data/imagenet
+    cornet-repro train --preset tiny                            # seconds, CPU, simulated images
+    cornet-repro train --preset paper --data-path /data/imagenet --out-dir runs/cornet_s
+    torchrun --nproc_per_node 8 -m cornet_repro train --preset paper --data-path /data/imagenet
     torchrun --nnodes 2 --nproc_per_node 8 --rdzv_backend c10d --rdzv_endpoint HOST:29500 \\
-        -m cornet_repro.train --preset paper --data-path /data/imagenet
-    python -m cornet_repro.train --preset paper ... --resume    # continue after an interruption
+        -m cornet_repro train --preset paper --data-path /data/imagenet
+    cornet-repro train --preset paper ... --resume              # continue after an interruption
 
 The recipe: SGD (momentum .9, weight decay 1e-4), cross-entropy, lr .1 divided by 10 every 20
 epochs, 43 epochs, global batch 256; RandomResizedCrop 224 + horizontal flip for training, resize
@@ -13,10 +13,12 @@ epochs, 43 epochs, global batch 256; RandomResizedCrop 224 + horizontal flip for
 optionally ``torch.compile``. Several processes (``torchrun``) train with DistributedDataParallel
 (NCCL on GPUs, gloo on CPUs); the global batch is split over them.
 
-Outputs in ``out_dir``: ``log.jsonl`` (one line per epoch: loss, top-1, lr, images/s and, on a GPU,
-model FLOPs utilization; optionally one per N steps), ``checkpoint.pt`` (the latest full training
-state, written atomically at every epoch end and every N steps), ``model.pt`` (the final weights
-and config), ``epoch_XXX.pt`` (weights per epoch, if kept) and ``summary.json``.
+Outputs in ``out_dir`` (the run directory, :mod:`cornet_repro.runs`): ``preset.yaml`` (the whole
+preset), ``log.jsonl`` (one line per epoch: loss, top-1, lr, images/s and, on a GPU, model FLOPs
+utilization; optionally one per N steps), ``checkpoint.pt`` (the latest full training state,
+written atomically at every epoch end and every N steps), ``model.pt`` (the final weights, config
+and preset), ``epoch_XXX.pt`` (weights per epoch, if kept) and ``summary.json``. Data and
+transforms: :mod:`cornet_repro.training_data`.
 
 Exact resume: augmentation randomness is a function of (seed, epoch, image index), the sampler's
 order a function of (seed, epoch), and a checkpoint holds model, optimizer, scheduler, position in
@@ -27,18 +29,16 @@ weights, bit for bit, as an uninterrupted one (tested on CPU).
 
 from __future__ import annotations
 
-import argparse
 import dataclasses
 import hashlib
 import json
-import math
 import os
 import random
 import sys
 import time
 from contextlib import nullcontext
 from pathlib import Path
-from typing import Any, Iterator, Mapping, Sequence
+from typing import Any, Mapping, Sequence
 
 # Set before torch loads OpenMP: idle OpenMP threads then sleep instead of spinning. On a shared
 # or oversubscribed CPU, spinning made 2 threads train 40x slower than 1 (measured: 15 vs 600
@@ -52,15 +52,13 @@ import torch.nn.functional as F  # noqa: E402
 from torch import nn  # noqa: E402
 
 from .files import atomic_path, atomic_write_text
-from .presets import PRESETS, Preset, PresetError, TrainConfig, from_dict, load_preset, preset_help, to_dict
+from .presets import Preset, TrainConfig, to_dict
+from .runs import (CHECKPOINT, CHECKPOINT_FORMAT, FINAL_MODEL, LOG, SUMMARY, build_model, epoch_file,
+                   load_training_file, write_preset)
+from .training_data import SeededAugmentation, SkipSampler, build_datasets
 
-__all__ = ["train", "build_model", "build_datasets", "load_trained_model", "add_arguments", "main",
-           "register_cli", "forward_flops", "CHECKPOINT", "FINAL_MODEL", "LOG"]
+__all__ = ["train", "evaluate", "forward_flops", "device_peak_tflops"]
 
-IMAGENET_MEAN = (0.485, 0.456, 0.406)
-IMAGENET_STD = (0.229, 0.224, 0.225)
-CHECKPOINT, FINAL_MODEL, LOG, SUMMARY = "checkpoint.pt", "model.pt", "log.jsonl", "summary.json"
-CHECKPOINT_FORMAT = 1
 
 # Config fields that may differ on --resume: they change how a run is watched or stored, not
 # what it computes. Everything else must match the checkpoint.
@@ -120,102 +118,8 @@ def _all_reduce_sum(values: Sequence[float], d: Dist) -> list[float]:
 
 
 # ---------------------------------------------------------------------------------------------
-# Data
+# Model cost
 # ---------------------------------------------------------------------------------------------
-
-def _to_rgb(image):
-    # Simulated images are grayscale; models take RGB (the paper's OST images were grayscale too).
-    return image.convert("RGB")
-
-
-def transforms_for(config: TrainConfig):
-    """(train, val) torchvision transforms of the recipe."""
-    from torchvision import transforms as T
-
-    normalize = [T.ToTensor(), T.Normalize(IMAGENET_MEAN, IMAGENET_STD)]
-    train_tf = [T.Lambda(_to_rgb), T.RandomResizedCrop(config.image_size, scale=tuple(config.crop_scale))]
-    if config.hflip:
-        train_tf.append(T.RandomHorizontalFlip())
-    val_tf = [T.Lambda(_to_rgb), T.Resize(config.val_resize), T.CenterCrop(config.image_size)]
-    return T.Compose(train_tf + normalize), T.Compose(val_tf + normalize)
-
-
-class SeededAugmentation(torch.utils.data.Dataset):
-    """Wrap a dataset so that its random transforms depend only on (seed, epoch, index).
-
-    Then the images of a batch do not depend on worker count, process count or where a resumed
-    run restarted, which is what makes resume exact.
-    """
-
-    def __init__(self, dataset, seed: int) -> None:
-        self.dataset, self.seed, self.epoch = dataset, seed, 0
-
-    def set_epoch(self, epoch: int) -> None:
-        self.epoch = epoch
-
-    def __len__(self) -> int:
-        return len(self.dataset)
-
-    def __getitem__(self, index: int):
-        state = torch.get_rng_state()
-        try:
-            # torchvision's transforms draw from the CPU generator. Seeding it directly, not through
-            # torch.manual_seed (which also queues seeds for every GPU backend and records a stack
-            # trace each call): 1 us instead of ~100 us per image (benchmarks/bench_overheads.py);
-            # with the cached training images, a small-preset run of the lightest Fig. 4 variant
-            # went from 28 s to 16 s.
-            torch.default_generator.manual_seed((self.seed * 1_000_003 + self.epoch) * 10_000_019 + index)
-            return self.dataset[index]
-        finally:
-            torch.set_rng_state(state)
-
-
-class SkipSampler(torch.utils.data.Sampler):
-    """The first ``skip`` indices of a sampler dropped: where a resumed epoch continues."""
-
-    def __init__(self, sampler, skip: int) -> None:
-        self.sampler, self.skip = sampler, skip
-
-    def __iter__(self) -> Iterator[int]:
-        it = iter(self.sampler)
-        for _ in range(self.skip):
-            next(it)
-        yield from it
-
-    def __len__(self) -> int:
-        return len(self.sampler) - self.skip
-
-
-def build_datasets(config: TrainConfig):
-    """``(train, val, class_names)`` for the config's data source (transforms attached)."""
-    train_tf, val_tf = transforms_for(config)
-    if config.data == "simulated":
-        from .data.simulated import SimulatedObjects
-
-        train_ds = SimulatedObjects(config.simulated, config.n_train, "train", transform=train_tf).preload()
-        val_ds = SimulatedObjects(config.simulated, config.n_val, "val", transform=val_tf).preload()
-        return train_ds, val_ds, train_ds.classes
-    from .data.imagefolder import imagefolder_datasets
-
-    train_ds, val_ds = imagefolder_datasets(config.data_path, train_tf, val_tf)
-    return train_ds, val_ds, train_ds.classes
-
-
-# ---------------------------------------------------------------------------------------------
-# Model
-# ---------------------------------------------------------------------------------------------
-
-def build_model(config: TrainConfig, num_classes: int) -> nn.Module:
-    """``get_model(config.model, num_classes=..., **config.model_config)`` (CORnet-S family: also image_size)."""
-    from .models import get_model
-    from .models.config import FIG4_PRESETS
-
-    kwargs: dict[str, Any] = {"num_classes": num_classes}
-    if config.model == "cornet_s" or config.model in FIG4_PRESETS:
-        kwargs["image_size"] = config.image_size
-    kwargs.update(config.model_config)
-    return get_model(config.model, **kwargs)
-
 
 def forward_flops(model: nn.Module, image_size: int) -> float:
     """FLOPs of one forward pass on one image (torch.utils.flop_counter; 2 FLOPs per multiply-add).
@@ -283,27 +187,6 @@ def _save(obj: Mapping[str, Any], path: Path) -> None:
         torch.save(obj, tmp)
 
 
-def load_checkpoint_file(path: str | os.PathLike) -> dict[str, Any]:
-    """A checkpoint or final model file, read with ``weights_only=True``."""
-    path = Path(path)
-    if not path.is_file():
-        raise FileNotFoundError(f"no checkpoint at {path}")
-    return torch.load(path, map_location="cpu", weights_only=True)
-
-
-def load_trained_model(path: str | os.PathLike) -> tuple[nn.Module, TrainConfig]:
-    """A trained model (eval mode, CPU) and its training config, from ``model.pt``,
-    ``checkpoint.pt``, ``epoch_XXX.pt`` or a run directory."""
-    path = Path(path)
-    if path.is_dir():
-        path = path / FINAL_MODEL if (path / FINAL_MODEL).is_file() else path / CHECKPOINT
-    state = load_checkpoint_file(path)
-    config = from_dict(TrainConfig, state["config"], "train")
-    model = build_model(config, int(state["num_classes"]))
-    model.load_state_dict(state["model"])
-    return model.eval(), config
-
-
 def _config_differences(saved: Mapping[str, Any], current: Mapping[str, Any]) -> list[str]:
     keys = sorted((set(saved) | set(current)) - _RESUMABLE_CHANGES)
     return [f"{k}: checkpoint {saved.get(k)!r} vs now {current.get(k)!r}" for k in keys if saved.get(k) != current.get(k)]
@@ -330,16 +213,18 @@ def _state_digest(model: nn.Module) -> str:
 # The training loop
 # ---------------------------------------------------------------------------------------------
 
-def train(config: TrainConfig | Preset, *, resume: bool = False, preset_name: str | None = None) -> dict[str, Any]:
-    """Train ``config`` (a :class:`TrainConfig` or a :class:`Preset`) and return a summary.
+def train(run: Preset | TrainConfig, *, resume: bool = False) -> dict[str, Any]:
+    """Train a :class:`Preset` (or a bare :class:`TrainConfig`) and return a summary.
 
-    With ``resume=True`` and a ``checkpoint.pt`` in ``config.out_dir``, continue from it exactly.
-    Works unchanged under ``torchrun`` (one call per process; only rank 0 writes files).
-    ``preset_name`` (taken from a Preset) is recorded in the saved files, for scoring later.
+    With ``resume=True`` and a ``checkpoint.pt`` in ``train.out_dir``, continue from it exactly.
+    Works unchanged under ``torchrun`` (one call per process; only rank 0 writes files). A
+    preset is saved whole with the run (``preset.yaml`` and inside every ``.pt`` file), so that
+    scoring the run later uses exactly its settings; a bare TrainConfig leaves a run that must be
+    given a preset when scored.
     """
-    if isinstance(config, Preset):
-        preset_name = preset_name or config.name
-        config = config.train
+    preset = run if isinstance(run, Preset) else None
+    config = preset.train if preset is not None else run
+    saved_preset = to_dict(preset) if preset is not None else None
     d = setup_distributed(config.device)
     out = Path(config.out_dir)
     log_path, ckpt_path = out / LOG, out / CHECKPOINT
@@ -394,7 +279,7 @@ def train(config: TrainConfig | Preset, *, resume: bool = False, preset_name: st
     epoch, step_in_epoch, global_step = 0, 0, 0
     stats = {"loss_sum": 0.0, "correct": 0.0, "count": 0.0}  # running (global) sums over the epoch
     if resume and ckpt_path.is_file():
-        state = load_checkpoint_file(ckpt_path)
+        state = load_training_file(ckpt_path)
         if state.get("format") != CHECKPOINT_FORMAT:
             raise ValueError(f"{ckpt_path}: checkpoint format {state.get('format')} is not {CHECKPOINT_FORMAT}")
         differences = _config_differences(state["config"], to_dict(config))
@@ -429,8 +314,8 @@ def train(config: TrainConfig | Preset, *, resume: bool = False, preset_name: st
         rng_states = _gather(_rng_state(d.device), d)  # a collective: every process calls it
         if not d.is_main:
             return
-        _save({"format": CHECKPOINT_FORMAT, "config": to_dict(config), "preset": preset_name, "num_classes": len(classes),
-               "model": raw_model.state_dict(), "optimizer": optimizer.state_dict(),
+        _save({"format": CHECKPOINT_FORMAT, "config": to_dict(config), "preset": saved_preset,
+               "num_classes": len(classes), "model": raw_model.state_dict(), "optimizer": optimizer.state_dict(),
                "scheduler": scheduler.state_dict(), "epoch": epoch, "step_in_epoch": step_in_epoch,
                "global_step": global_step, "epoch_stats": dict(stats), "rng": rng_states,
                "world_size": d.world_size}, ckpt_path)
@@ -455,6 +340,8 @@ def train(config: TrainConfig | Preset, *, resume: bool = False, preset_name: st
     stop = bool(config.max_steps) and global_step >= config.max_steps
     if d.is_main:
         out.mkdir(parents=True, exist_ok=True)
+        if preset is not None:
+            write_preset(out, preset)
     while epoch < config.epochs and not stop:
         sampler.set_epoch(epoch)
         train_set.set_epoch(epoch)
@@ -544,13 +431,13 @@ def train(config: TrainConfig | Preset, *, resume: bool = False, preset_name: st
             stats = {"loss_sum": 0.0, "correct": 0.0, "count": 0.0}
         save_checkpoint()
         if finished_epoch and config.keep_epoch_checkpoints and d.is_main:
-            _save({"config": to_dict(config), "preset": preset_name, "num_classes": len(classes),
-                   "model": raw_model.state_dict(), "epoch": epoch, "val_top1": val_top1}, out / f"epoch_{epoch:03d}.pt")
+            _save({"config": to_dict(config), "preset": saved_preset, "num_classes": len(classes),
+                   "model": raw_model.state_dict(), "epoch": epoch, "val_top1": val_top1}, out / epoch_file(epoch))
 
     # --- the end: final weights, and a check that every process holds the same ones ---
     sync_buffers()
     digests = _gather(_state_digest(raw_model), d)
-    summary = {"out_dir": str(out), "preset": preset_name, "model": config.model, "num_classes": len(classes), "classes": list(classes),
+    summary = {"out_dir": str(out), "preset": preset.name if preset is not None else None, "model": config.model, "num_classes": len(classes), "classes": list(classes),
                "epochs_completed": epoch, "global_step": global_step, "world_size": d.world_size,
                "rank_state_digests": digests, "ranks_in_sync": len(set(digests)) == 1,
                "train_loss": last.get("train_loss"), "train_top1": last.get("train_top1"),
@@ -559,7 +446,7 @@ def train(config: TrainConfig | Preset, *, resume: bool = False, preset_name: st
                "flops_per_image": flops_per_image, "checkpoint": str(ckpt_path),
                "model_path": str(out / FINAL_MODEL), "log": str(log_path)}
     if d.is_main:
-        _save({"config": to_dict(config), "preset": preset_name, "num_classes": len(classes), "classes": list(classes),
+        _save({"config": to_dict(config), "preset": saved_preset, "num_classes": len(classes), "classes": list(classes),
                "model": raw_model.state_dict(), "epoch": epoch, "global_step": global_step,
                "val_top1": last.get("val_top1")}, out / FINAL_MODEL)
         atomic_write_text(out / SUMMARY, json.dumps({k: v for k, v in summary.items() if k != "classes"}, indent=1))
@@ -586,100 +473,3 @@ def evaluate(model: nn.Module, loader, d: Dist, channels_last: bool = False, aut
     model.train(was_training)
     loss_sum, correct, count = _all_reduce_sum([loss_sum, correct, count], d)
     return loss_sum / max(count, 1), correct / max(count, 1)
-
-
-# ---------------------------------------------------------------------------------------------
-# Command line: `python -m cornet_repro.train` and `cornet-repro train`
-# ---------------------------------------------------------------------------------------------
-
-def add_arguments(parser: argparse.ArgumentParser) -> argparse.ArgumentParser:
-    """The training options (shared by ``python -m cornet_repro.train`` and ``cornet-repro train``)."""
-    parser.add_argument("--preset", default="tiny",
-                        help=f"built-in preset ({', '.join(PRESETS)}) or a YAML file (default: tiny)")
-    parser.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE",
-                        help="override a preset field, e.g. --set epochs=3 --set model_config.width=0.5 "
-                             "(keys under train. unless they name another section; values read as YAML)")
-    parser.add_argument("--model", help="model name, e.g. cornet_s or a Fig. 4 preset such as cornet_s_skip_absent")
-    parser.add_argument("--data-path", help="ImageNet ImageFolder root (train/ and val/ class folders)")
-    parser.add_argument("--out-dir", help="where checkpoints and logs go (default: the preset's)")
-    parser.add_argument("--epochs", type=int)
-    parser.add_argument("--seed", type=int)
-    parser.add_argument("--device", choices=("auto", "cpu", "cuda"))
-    parser.add_argument("--compile", action="store_true", help="torch.compile the model")
-    parser.add_argument("--resume", action="store_true", help="continue from <out-dir>/checkpoint.pt if present")
-    parser.add_argument("--print-config", action="store_true", help="print the resolved preset as YAML and exit")
-    return parser
-
-
-def config_from_args(args: argparse.Namespace) -> Preset:
-    """The preset named by ``--preset`` with the command line's overrides applied."""
-    import yaml
-
-    overrides: dict[str, Any] = {}
-    for item in args.overrides:
-        if "=" not in item:
-            raise PresetError(f"--set {item!r}: expected KEY=VALUE")
-        key, value = item.split("=", 1)
-        if key.split(".")[0] not in ("train", "score", "brain_data", "name", "description"):
-            key = "train." + key
-        overrides[key] = yaml.safe_load(value)
-    for option, key in (("model", "train.model"), ("data_path", "train.data_path"), ("out_dir", "train.out_dir"),
-                        ("epochs", "train.epochs"), ("seed", "train.seed"), ("device", "train.device")):
-        if getattr(args, option, None) is not None:
-            overrides[key] = getattr(args, option)
-    if getattr(args, "compile", False):
-        overrides["train.compile"] = True
-    return load_preset(args.preset, overrides)
-
-
-def main(args: argparse.Namespace | Sequence[str] | None = None) -> int:
-    """Run training from parsed arguments (or an argv list); returns a process exit code."""
-    if not isinstance(args, argparse.Namespace):
-        args = build_parser().parse_args(args)
-    try:
-        preset = config_from_args(args)
-    except PresetError as error:
-        print(f"error: {error}", file=sys.stderr)
-        return 2
-    if args.print_config:
-        print(preset.to_yaml())
-        return 0
-    try:
-        summary = train(preset, resume=args.resume)
-    except (FileNotFoundError, ValueError) as error:
-        print(f"error: {error}", file=sys.stderr)
-        return 1
-    if int(os.environ.get("RANK", "0")) == 0:
-        print(json.dumps({k: summary[k] for k in ("out_dir", "epochs_completed", "global_step", "val_top1",
-                                                  "images_per_s", "model_path")}, indent=1))
-    if dist.is_initialized():
-        dist.destroy_process_group()
-    return 0
-
-
-def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
-        prog="python -m cornet_repro.train", description=__doc__.split("\n\n")[0],
-        epilog="presets:\n" + preset_help() + "\n\nMulti-GPU / multi-node: launch with torchrun "
-               "(e.g. torchrun --nproc_per_node 8 -m cornet_repro.train --preset paper --data-path ...).",
-        formatter_class=argparse.RawDescriptionHelpFormatter)
-    return add_arguments(parser)
-
-
-def register_cli(subparsers: argparse._SubParsersAction) -> None:
-    """Add ``cornet-repro train`` (and ``score``, until the CLI registers cornet_repro.results itself)."""
-    if "train" not in subparsers.choices:
-        sub = subparsers.add_parser("train", help="train a model (presets tiny / small / paper)",
-                                    description=build_parser().description, epilog=build_parser().epilog,
-                                    formatter_class=argparse.RawDescriptionHelpFormatter)
-        add_arguments(sub)
-        sub.set_defaults(func=main)
-    try:
-        from . import results
-    except ImportError:  # pragma: no cover
-        return
-    results.register_cli(subparsers)
-
-
-if __name__ == "__main__":
-    sys.exit(main())

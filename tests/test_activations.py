@@ -111,19 +111,27 @@ def test_time_bins_follow_the_time_mapping():
     np.testing.assert_allclose(a.isel(time_bin=2).values, 2 * a.isel(time_bin=0).values, atol=1e-5)
 
 
-def test_cornet_s_time_bins_when_available():
-    models = pytest.importorskip("cornet_repro.models")
-    try:
-        model = models.get_model("cornet_s")
-    except Exception as error:  # the models package is being written in parallel
-        pytest.skip(f"cornet_s unavailable: {error}")
-    a = extract_time_bins(model, _images(2, size=64), "IT", [(70, 80), (200, 210)], image_size=64,
-                          progress=False)
+def test_cornet_s_time_bins_are_its_it_steps():
+    from cornet_repro.models import get_model
+
+    torch.manual_seed(0)
+    model = get_model("cornet_s", width=0.125, image_size=64).eval()
+    images = _images(2, size=64)
+    a = extract_time_bins(model, images, "IT", [(70, 80), (200, 210)], image_size=64, progress=False)
     assert a.sizes["time_bin"] == 2 and a.sizes["presentation"] == 2
+    # IT steps start at 100 and 200 ms (Brain-Score's mapping): 70-80 ms is t0, 200-210 ms t1
+    assert list(a["time_step"].values) == [0, 1]
+    x = torch.stack([preprocess(im, 64) for im in images])
+    with torch.no_grad():
+        _, outputs = model.forward_time_steps(x)
+    for t in (0, 1):
+        np.testing.assert_allclose(a.isel(time_bin=t).values, outputs["IT"][t].flatten(1).numpy(), atol=1e-5)
+    assert not np.allclose(a.isel(time_bin=0).values, a.isel(time_bin=1).values)
 
 
 def test_torchvision_model_layers():
-    torchvision = pytest.importorskip("torchvision")
+    import torchvision  # a dependency of the package: a broken install must fail here, not skip
+
     model = torchvision.models.resnet18(weights=None)
     a = extract_activations(model, _images(2, size=64), ["layer4", "avgpool"], image_size=64, progress=False)
     assert select(a, layer="avgpool").sizes["neuroid"] == 512

@@ -3,7 +3,6 @@
 import hashlib
 import http.server
 import threading
-from dataclasses import replace
 from pathlib import Path
 
 import pytest

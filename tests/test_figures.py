@@ -79,13 +79,15 @@ def test_fig3_log_depth_and_mobilenet_jitter(scores):
 
 
 def test_fig4_table_marks_defaults_and_joins_recomputed():
-    recomputed = pd.DataFrame(dict(group=["Skip connection"], variant=["absent"], delta_imagenet_top1_pct=[-1.5],
+    recomputed = pd.DataFrame(dict(group=["Skip connection"], variant=["absent"], delta_top1_pct=[-1.5],
                                    delta_brain_score_pct=[-0.5], source=["simulated"]))
     table = circuitry_table(published.load_circuitry_deltas(), recomputed)
     shown = format_circuitry_table(table)
     assert shown["variant"].str.endswith("(CORnet-S)").sum() == 8
     row = shown[shown.variant == "absent"].iloc[0]
-    assert row["Δ ImageNet top-1, % (published)"] == "-2" and row["Δ ImageNet top-1, % (recomputed)"] == "-1.5"
+    # recomputed top-1 is on the simulated task: never labelled ImageNet
+    assert row["Δ ImageNet top-1, % (published)"] == "-2" and row["Δ simulated top-1, % (recomputed)"] == "-1.5"
+    assert not any("ImageNet" in c and "recomputed" in c for c in shown.columns)
     fig = plot_fig4(table)
     assert len(fig.axes) == 4 and "recomputed, simulated" in fig.axes[2].get_xlabel()
     # one legend for the figure, naming each source once
@@ -102,7 +104,7 @@ def test_fig4_agreement_counts_signs_and_correlates_deltas():
     variants = pub[~pub.is_default]
     # recomputed = published x 3 for top-1 (same signs, r = 1); Brain-Score negated
     recomputed = pd.DataFrame(dict(group=variants.group, variant=variants.variant,
-                                   delta_imagenet_top1_pct=3 * variants.delta_imagenet_top1_pct,
+                                   delta_top1_pct=3 * variants.delta_imagenet_top1_pct,
                                    delta_brain_score_pct=-variants.delta_brain_score_pct, source="simulated",
                                    top1_measure="validation_top1", preset="small", baseline_top1=0.2,
                                    baseline_top1_sd=0.01, baseline_brain_score=0.25, baseline_brain_score_sd=np.nan,
@@ -123,11 +125,60 @@ def test_bin_osts_known_answer():
     monkey = model * 0.5 + 60
     bins = bin_osts(model, monkey, n_bins=5)
     assert list(bins.n_images) == [2, 2, 2, 2, 2]
+    np.testing.assert_allclose(bins.model_ost_bin_right_edge_ms, 80 + 16.2 * np.arange(1, 6))  # 5 equal bins of 80-161
     np.testing.assert_allclose(bins.monkey_ost_mean_ms, [100.25, 110.25, 120.25, 130.25, 140.25])
+    np.testing.assert_allclose(bins.monkey_ost_sem_ms, 0.25)  # two images 0.5 ms apart per bin
     with pytest.raises(ValueError, match="n_bins"):
         bin_osts(model[:3], monkey[:3], n_bins=5)
-    fig = plot_fig5(published.load_ost_bins(), bins)
-    assert fig.axes[0].get_legend() is not None
+
+
+def _errorbars(ax):
+    """(x, y, yerr) drawn by each ax.errorbar call, read back from the vertical bar segments."""
+    from matplotlib.container import ErrorbarContainer
+
+    drawn = []
+    for container in ax.containers:
+        if isinstance(container, ErrorbarContainer):
+            nan = np.full((2, 2), np.nan)  # a bar matplotlib left out (NaN error) reads as NaN
+            segments = np.array([s if len(s) == 2 else nan for s in container.lines[2][0].get_segments()])
+            low, high = segments[:, 0, 1], segments[:, 1, 1]  # (n bars, 2 ends, xy)
+            drawn.append((segments[:, 0, 0], (low + high) / 2, (high - low) / 2))
+    return drawn
+
+
+def test_fig5_draws_the_published_bins_and_the_computed_overlay():
+    from cornet_repro.figures.fig5_ost import computed_overlay
+
+    pub = published.load_ost_bins()
+    x, y, sem = (pub[c].to_numpy() for c in ("model_ost_bin_right_edge_ms", "monkey_ost_mean_ms", "monkey_ost_sem_ms"))
+    model = np.array([80, 81, 100, 101, 120, 121, 140, 141, 160, 161.0, np.nan, 90])
+    monkey = np.r_[model[:10] * 0.5 + 60, 100, np.nan]
+    pairs = pd.DataFrame(dict(stimulus_id=list("abcdefghijkl"), model_ost_ms=model, monkey_ost_ms=monkey,
+                              model="CORnet-S", preset="small", source="simulated", seed=1))
+    computed, _ = computed_overlay(pairs, n_bins=5)
+    expected = bin_osts(model[:10], monkey[:10], n_bins=5)  # the images with both OSTs
+    fig = plot_fig5(pub, computed)
+    ax = fig.axes[0]
+    (px, py, perr), (cx, cy, cerr) = _errorbars(ax)
+    # the published bins, at their digitized coordinates, with their s.e.m.
+    np.testing.assert_allclose(ax.containers[0].lines[0].get_xydata(), np.c_[x, y])
+    np.testing.assert_allclose(np.c_[px, py, perr], np.c_[x, y, sem], atol=1e-9)
+    # the dashed line is the least-squares line through the published bins, over their range
+    (dashed,) = [line for line in ax.get_lines() if line.get_linestyle() == "--"]
+    slope, intercept = np.polyfit(x, y, 1)
+    ends = np.array([x.min(), x.max()])
+    np.testing.assert_allclose(dashed.get_xydata(), np.c_[ends, intercept + slope * ends])
+    # the computed overlay: its points and error bars are bin_osts of the given pairs
+    (points,) = [c for c in ax.collections if type(c).__name__ == "PathCollection"]
+    columns = ["model_ost_bin_right_edge_ms", "monkey_ost_mean_ms"]
+    np.testing.assert_allclose(points.get_offsets(), expected[columns].to_numpy())
+    np.testing.assert_allclose(np.c_[cx, cy, cerr], expected[[*columns, "monkey_ost_sem_ms"]].to_numpy())
+    assert sorted(t.get_text() for t in ax.get_legend().get_texts()) == [
+        "computed here (simulated)", "least-squares line through the bins", "published bins (digitized)"]
+    plt.close(fig)
+    fig = plot_fig5(pub)  # without computed bins: the published ones only
+    assert len(_errorbars(fig.axes[0])) == 1
+    assert not [c for c in fig.axes[0].collections if type(c).__name__ == "PathCollection"]
     plt.close(fig)
 
 
@@ -139,7 +190,7 @@ def test_fig5_overlay_says_what_was_computed():
     pairs = pd.DataFrame(dict(stimulus_id=list("abcdefghijkl"), model_ost_ms=model, monkey_ost_ms=monkey,
                               model="CORnet-S", preset="small", source="simulated", seed=1))
     bins, note = computed_overlay(pairs, n_bins=5)
-    assert list(bins.n_images) == [2, 2, 2, 2, 2]
+    pd.testing.assert_frame_equal(bins, bin_osts(model[:10], monkey[:10], n_bins=5))
     assert "10 of 12 images with both OSTs" in note and "Spearman r = 1.00" in note
     assert "preset small, seed 1" in note and "not a reproduction" in note
     bins, note = computed_overlay(pairs.iloc[:4], n_bins=5)

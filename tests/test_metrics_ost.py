@@ -2,6 +2,7 @@
 
 import numpy as np
 import pytest
+from scipy.stats import spearmanr
 
 from cornet_repro.metrics.synthetic import planted_ost_world
 from cornet_repro.assemblies import AssemblyError
@@ -24,6 +25,13 @@ def test_interpolation_between_bins():
     osts = model_osts(train, test, np.full(20, 1.5))
     finite = osts[np.isfinite(osts)]
     assert len(finite) > 10 and finite.min() >= 70 and finite.max() <= 250
+    # interpolated: the OSTs fall between the 10 ms bin starts, not on them (without the
+    # interpolation every OST would be the start of the bin that reached the threshold)
+    off_grid = np.abs(finite / 10 - np.round(finite / 10)) > 1e-6
+    assert off_grid.mean() > 0.5
+    # and they follow the planted times (an image's signal starts 5 ms before its planted time)
+    planted = target.values[80:100][np.isfinite(osts)]
+    assert spearmanr(finite, planted)[0] > 0.8 and (finite > planted - 5).all()
 
 
 def test_needs_time_bins_and_thresholds():
@@ -35,8 +43,6 @@ def test_needs_time_bins_and_thresholds():
 
 
 def test_per_image_osts_are_the_predictions_behind_the_score():
-    from scipy.stats import spearmanr
-
     from cornet_repro.metrics._util import cv_splits
 
     source, target = planted_ost_world(n_images=100)

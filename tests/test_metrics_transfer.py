@@ -4,7 +4,8 @@ import numpy as np
 import pytest
 
 from cornet_repro.metrics import linear_transfer
-from cornet_repro.metrics.transfer import C_GRID, load_cifar100
+from cornet_repro.data.cifar100 import load_cifar100
+from cornet_repro.metrics.transfer import C_GRID
 
 
 def _clusters(n, k=5, d=8, sep=2.0, seed=0):
@@ -42,7 +43,6 @@ def test_bad_sizes():
         linear_transfer(X, y, X, y, n_search_train=50)
 
 
-def test_offline_cifar_message(tmp_path, monkeypatch):
-    pytest.importorskip("torchvision")
+def test_offline_cifar_message(tmp_path):
     with pytest.raises(FileNotFoundError, match="cifar-100-python"):
         load_cifar100(tmp_path, download=False)

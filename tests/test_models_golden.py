@@ -1,8 +1,9 @@
 """CORnet-S, -Z and -RT reproduce the official implementation's outputs.
 
-The golden files in ../shared/reference/cornet_golden were made by running the official code
-(github.com/dicarlolab/CORnet) with deterministic weights and input (recipe in
-../shared/reference/README.md, rebuilt below).
+The golden files in tests/reference/cornet_golden were made by running the official code
+(github.com/dicarlolab/CORnet) in eval mode, float32 on the CPU, with deterministic weights and
+input; tests/reference/PROVENANCE.md gives their origin and the recipe, which is rebuilt below.
+They ship with the tests, so this check runs on every clone.
 """
 
 from __future__ import annotations
@@ -20,17 +21,13 @@ from torch import nn
 
 from cornet_repro.models import CORnetRT, CORnetS, CORnetZ
 
-SHARED = Path(__file__).parents[2] / "shared"
-GOLDEN = SHARED / "reference" / "cornet_golden"
-pytestmark = pytest.mark.skipif(not GOLDEN.is_dir(), reason=f"reference outputs not found at {GOLDEN}")
+GOLDEN = Path(__file__).parent / "reference" / "cornet_golden"
 
 RTOL = 1e-4
 
 
-
-
 def deterministic_state_dict(model: nn.Module) -> dict[str, torch.Tensor]:
-    """The README's deterministic weights, keyed by official state_dict names."""
+    """The deterministic weights of tests/reference/PROVENANCE.md, keyed by official state_dict names."""
     state = {}
     for key, value in model.state_dict().items():
         module_name, attr = key.rsplit(".", 1)
@@ -62,6 +59,21 @@ def assert_close(actual, expected, what: str) -> None:
     scale = max(np.abs(expected).max(initial=0.0), 1e-12)
     error = np.abs(actual - expected).max(initial=0.0) / scale
     assert error <= RTOL, f"{what}: max error {error:.2e} relative to max |value| {scale:.3g}"
+
+
+GOLDEN_FILES = {"CORnet-S": "a70e003fb4222856f68e38f7a3aff49badd70957cd5a4a6bdb6c3da27d829adb",
+                "CORnet-Z": "17bcdfb7b0539f971d0330012c23017a42381ed6f234428ee19b38f76b3da0ad",
+                "CORnet-RT": "1d1203495a9d9d7fc02f320157b7731e36f4db7f4b449901b53f1d83fbf439d3"}
+
+
+def test_golden_files_are_the_documented_ones() -> None:
+    # The sha256 of each file is recorded in tests/reference/PROVENANCE.md: an edited or
+    # regenerated golden file must come with an updated provenance.
+    provenance = (GOLDEN.parent / "PROVENANCE.md").read_text()
+    assert sorted(p.name for p in GOLDEN.glob("*.json")) == sorted(f"golden_{n}.json" for n in GOLDEN_FILES)
+    for name, digest in GOLDEN_FILES.items():
+        assert hashlib.sha256((GOLDEN / f"golden_{name}.json").read_bytes()).hexdigest() == digest, name
+        assert f"`golden_{name}.json`" in provenance and digest in provenance, name
 
 
 @pytest.mark.parametrize("name, cls", [("CORnet-S", CORnetS), ("CORnet-Z", CORnetZ), ("CORnet-RT", CORnetRT)])

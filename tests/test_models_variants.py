@@ -2,18 +2,16 @@
 
 from __future__ import annotations
 
-import csv
 import dataclasses
 from pathlib import Path
 
 import pytest
 import torch
 
-from cornet_repro.models import (FIG4_PRESETS, FIG4_ROWS, CORnetR, CORnetRT, CORnetS, CORnetSConfig,
-                                 CORnetZ, fig4_preset, fig4_preset_table, get_model)
+from cornet_repro.models import (FIG4_ROWS, FIG4_VARIANTS, CORnetR, CORnetRT, CORnetS, CORnetSConfig,
+                                 CORnetZ, fig4_variant, get_model)
+from cornet_repro.reports import fig4_variant_table
 
-SHARED = Path(__file__).parents[2] / "shared"
-FIG4_CSV = SHARED / "reference" / "published" / "fig4_circuitry_deltas_transcribed.csv"
 SMALL = {"width": 1 / 16, "image_size": 64, "num_classes": 10}
 
 # Full-width parameter counts of every preset (pins the interpretation of each variant).
@@ -42,47 +40,46 @@ def test_default_is_cornet_s() -> None:
         assert sum(p.numel() for p in CORnetS().parameters()) == 53_416_616
 
 
-def test_presets_cover_every_fig4_row() -> None:
-    assert set(FIG4_PRESETS) == {name for _, _, name in FIG4_ROWS} == set(N_PARAMETERS)
-    if FIG4_CSV.is_file():  # the transcription of the figure, if available
-        with FIG4_CSV.open() as f:
-            rows = list(csv.DictReader(f))
-        assert [(r["group"], r["variant"]) for r in rows] == [(g, v) for g, v, _ in FIG4_ROWS]
-        for r in rows:  # the bold (default) rows are CORnet-S itself
-            assert (fig4_preset(r["group"], r["variant"]) == CORnetSConfig()) == (r["is_cornet_s_default"] == "True")
+def test_variants_cover_every_fig4_row() -> None:
+    assert set(FIG4_VARIANTS) == {name for _, _, name in FIG4_ROWS} == set(N_PARAMETERS)
+    assert len(FIG4_ROWS) == len({name for _, _, name in FIG4_ROWS}) == 22  # one preset per row
     with pytest.raises(ValueError, match="no Fig. 4 row"):
-        fig4_preset("Gating", "no gate")
+        fig4_variant("Gating", "no gate")
 
 
-def test_presets_join_the_packaged_fig4_deltas() -> None:
+def test_variants_join_the_packaged_fig4_deltas() -> None:
+    # The package's transcription of Fig. 4 (cornet_repro/data/published/fig4_circuitry_deltas.csv):
+    # its rows, in order, are FIG4_ROWS, and its bold (default) rows are CORnet-S itself.
     from cornet_repro.data.published import load_circuitry_deltas
 
     deltas = load_circuitry_deltas()
-    assert len(deltas) == len(FIG4_ROWS)
+    assert list(zip(deltas["group"], deltas["variant"])) == [(g, v) for g, v, _ in FIG4_ROWS]
     for group, variant, is_default in zip(deltas["group"], deltas["variant"], deltas["is_default"]):
-        assert (fig4_preset(group, variant) == CORnetSConfig()) == bool(is_default), (group, variant)
+        assert (fig4_variant(group, variant) == CORnetSConfig()) == bool(is_default), (group, variant)
+    assert deltas.groupby("group", sort=False)["is_default"].sum().eq(1).all()  # one default per group
 
 
-def test_preset_table() -> None:
-    table = fig4_preset_table()
-    assert dict(zip(table["preset"], table["n_parameters"])) == N_PARAMETERS
-    depths = dict(zip(table["preset"], table["depth"]))
+def test_variant_table() -> None:
+    table = fig4_variant_table()
+    assert dict(zip(table["name"], table["n_parameters"])) == N_PARAMETERS
+    depths = dict(zip(table["name"], table["depth"]))
     assert depths["cornet_s_steps_1_1_1"] == depths["cornet_s_steps_10_10_10"] == 15
     assert depths["cornet_s_convs_2_3"] == 12 and depths["cornet_s_areas_5"] == 19
 
 
-@pytest.mark.parametrize("preset", list(FIG4_PRESETS))
-def test_preset_forward_backward(preset: str, record_property) -> None:
+@pytest.mark.parametrize("variant", list(FIG4_VARIANTS))
+def test_variant_forward_backward(variant: str, record_property) -> None:
     torch.manual_seed(0)
-    model = get_model(preset, **SMALL)
+    model = get_model(variant, **SMALL)
     config = model.config
     n_parameters = sum(p.numel() for p in model.parameters())
     record_property("n_parameters_small", n_parameters)
-    print(f"{preset}: {n_parameters:,} parameters at width 1/16 ({N_PARAMETERS[preset]:,} at full width)")
+    print(f"{variant}: {n_parameters:,} parameters at width 1/16 ({N_PARAMETERS[variant]:,} at full width)")
 
     x = torch.randn(2, 3, 64, 64)
     logits, outputs = model.forward_time_steps(x)
     assert logits.shape == (2, 10) and torch.isfinite(logits).all()
+    assert torch.equal(model(x), logits)  # forward is the last step of forward_time_steps
     assert list(outputs) == list(config.area_names)
     for area, n_steps in config.steps.items():
         assert len(outputs[area]) == n_steps, area
@@ -202,7 +199,9 @@ def test_input_validation() -> None:
         model(torch.randn(1, 3, 16, 16))
     with pytest.raises(ValueError, match=r"shape \(N, 3, H, W\)"):
         model(torch.randn(1, 1, 64, 64))
-    model(torch.randn(1, 3, 96, 80))  # any size above the minimum works, also non-square
+    # any size above the minimum works, also non-square; the IT map is ceil(input / 32): 96x80 -> 3x3
+    _, outputs = model.forward_time_steps(torch.randn(1, 3, 96, 80))
+    assert outputs["IT"][-1].shape[-2:] == (3, 3) and model(torch.randn(1, 3, 96, 80)).shape == (1, 10)
 
 
 @pytest.mark.parametrize("name", ["cornet_s", "cornet_rt"])
@@ -218,18 +217,30 @@ def test_torch_compile_full_graph(name: str) -> None:
 
 
 def test_ddp_training_steps(tmp_path: Path) -> None:
+    """Under DDP (find_unused_parameters=False, which raises on the 2nd step if a parameter got no
+    gradient) each option trains exactly as the plain model does, and every parameter moves."""
+    import copy
+
     import torch.distributed as dist
     from torch.nn.parallel import DistributedDataParallel
 
     dist.init_process_group("gloo", init_method=f"file://{tmp_path / 'store'}", rank=0, world_size=1)
     try:
         for preset in ("cornet_s", "cornet_s_loop_3_to_2", "cornet_s_gate_soft", "cornet_s_areas_5"):
-            model = DistributedDataParallel(get_model(preset, **SMALL))
-            optimizer = torch.optim.SGD(model.parameters(), lr=0.01, momentum=0.9)
-            for _ in range(2):  # DDP complains on the 2nd step if a parameter went unused
-                optimizer.zero_grad()
-                loss = torch.nn.functional.cross_entropy(model(torch.randn(2, 3, 64, 64)), torch.tensor([1, 2]))
-                loss.backward()
-                optimizer.step()
+            torch.manual_seed(0)
+            plain = get_model(preset, **SMALL)
+            initial = copy.deepcopy(plain.state_dict())
+            wrapped = copy.deepcopy(plain)
+            batches = [(torch.randn(2, 3, 64, 64), torch.tensor([1, 2])) for _ in range(2)]
+            for model in (plain, DistributedDataParallel(wrapped)):
+                optimizer = torch.optim.SGD(model.parameters(), lr=0.01, momentum=0.9)
+                for x, y in batches:
+                    optimizer.zero_grad()
+                    torch.nn.functional.cross_entropy(model(x), y).backward()
+                    optimizer.step()
+            for (name, a), b in zip(plain.state_dict().items(), wrapped.state_dict().values()):
+                torch.testing.assert_close(b, a, msg=lambda m, name=name: f"{preset} {name}: {m}")
+            for name, p in plain.named_parameters():
+                assert not torch.equal(p, initial[name]), f"{preset}: {name} was not updated"
     finally:
         dist.destroy_process_group()

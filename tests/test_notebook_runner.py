@@ -1,5 +1,6 @@
 """The papermill runner and its cache: re-executes exactly when an input changes."""
 
+import functools
 import json
 import os
 import re
@@ -10,6 +11,7 @@ import nbformat
 import pytest
 from nbformat.v4 import new_code_cell, new_notebook
 
+from cornet_repro import module_deps as md
 from cornet_repro import notebook_runner as nr
 
 REPO = Path(__file__).resolve().parents[1]
@@ -35,6 +37,31 @@ def book(tmp_path, monkeypatch):
     (tmp_path / "book").mkdir()
     (tmp_path / "book" / "parameters.yml").write_text("alpha:\n  x: 3\n")
     return tmp_path
+
+
+@pytest.fixture
+def fake_book(tmp_path) -> tuple[Path, Path]:
+    """A book whose notebooks import a small package ``fakepkg`` at its root: (root, package dir).
+
+    ``uses_a`` imports ``fakepkg.a`` (which reads its data file ``a/table.csv``); ``uses_b``
+    imports ``fakepkg.b``, which imports ``fakepkg.lazy`` inside a function.
+    """
+    package = tmp_path / "fakepkg"
+    (package / "a").mkdir(parents=True)
+    (package / "__init__.py").write_text('"""A fake package."""\n')
+    (package / "a.py").write_text("from pathlib import Path\n\n"
+                                  "def value():\n"
+                                  "    table = Path(__file__).with_suffix('') / 'table.csv'\n"
+                                  "    return table.read_text().split()[1]\n")
+    (package / "a" / "table.csv").write_text("x\n1\n")
+    (package / "b.py").write_text("try:\n    from . import optional\nexcept ImportError:\n    optional = None\n\n"
+                                  "def value():\n    from .lazy import VALUE\n    return f'b says {VALUE}'\n")
+    (package / "lazy.py").write_text("VALUE = 'lazy'\n")
+    write_notebook(tmp_path / "notebooks" / "uses_a.ipynb", "n = 0",
+                   "from fakepkg.a import value\nprint('a says', value())")
+    write_notebook(tmp_path / "notebooks" / "uses_b.ipynb", "n = 0", "import fakepkg.b\nprint(fakepkg.b.value())")
+    (tmp_path / "book").mkdir()
+    return tmp_path, package
 
 
 def executed(records):
@@ -69,16 +96,112 @@ def test_cache_executes_only_what_changed(book):
     assert executed(nr.run_book(book, log=lambda m: None)) == []
 
 
-def test_cache_key_covers_the_package_source(tmp_path, book):
+def test_cache_key_covers_what_the_notebook_imports_and_its_parameters(tmp_path, book):
     package = tmp_path / "frozen" / "cornet_repro"
     source = book / "notebooks" / "alpha.ipynb"
+    write_notebook(source, "x = 1", "from cornet_repro import notebook_runner\nprint(x)")
     before = nr.cache_key(source, {"x": 1}, root=book, package_dir=package)
     assert nr.cache_key(source, {"x": 1}, root=book, package_dir=package) == before
-    (package / "stats.py").write_text((package / "stats.py").read_text() + "\n# a change\n")
+    # notebook_runner imports files.py: a change there is a change of the notebook's input
+    (package / "files.py").write_text((package / "files.py").read_text() + "\n# a change\n")
     assert nr.cache_key(source, {"x": 1}, root=book, package_dir=package) != before
     # Parameter order does not matter; values do.
     assert nr.cache_key(source, {"x": 1, "y": 2}, root=book) == nr.cache_key(source, {"y": 2, "x": 1}, root=book)
     assert nr.cache_key(source, {"x": 1}, root=book) != nr.cache_key(source, {"x": 2}, root=book)
+
+
+def _copy_real_book(tmp_path: Path, *notebooks: str) -> tuple[Path, Path]:
+    """A copy of the real package and of some real notebooks: (book root, package dir)."""
+    package = tmp_path / "copy" / "cornet_repro"
+    shutil.copytree(Path(nr.__file__).parent, package, ignore=shutil.ignore_patterns("__pycache__"))
+    (tmp_path / "notebooks").mkdir()
+    for name in notebooks:
+        shutil.copy(REPO / "notebooks" / f"{name}.ipynb", tmp_path / "notebooks")
+    return tmp_path, package
+
+
+def _closure(notebook: Path, package: Path) -> set[str]:
+    return md.dependencies(md.notebook_imports(notebook, "cornet_repro", package), package)
+
+
+def _touch(path: Path) -> None:
+    path.write_text(path.read_text() + "\n# an edit\n")
+
+
+def test_a_figure_style_edit_reexecutes_the_figures_not_the_training(tmp_path):
+    root, package = _copy_real_book(tmp_path, "train_and_score", "fig1_brainscore_vs_imagenet")
+    train = root / "notebooks" / "train_and_score.ipynb"
+    fig1 = root / "notebooks" / "fig1_brainscore_vs_imagenet.ipynb"
+    train_uses, fig1_uses = _closure(train, package), _closure(fig1, package)
+    assert "cornet_repro.figures.style" in fig1_uses and "cornet_repro.figures.style" not in train_uses
+
+    def keys() -> tuple[str, str]:
+        return tuple(nr.cache_key(nb, {}, root=root, package_dir=package) for nb in (train, fig1))
+
+    train_key, fig1_key = keys()
+    _touch(package / "figures" / "style.py")
+    assert keys()[0] == train_key and keys()[1] != fig1_key
+    if (package / "train.py").exists():  # (the loop below covers every module, whatever the layout)
+        assert "cornet_repro.train" in train_uses
+        train_key = keys()[0]
+        _touch(package / "train.py")
+        assert keys()[0] != train_key
+    # Every module of the training notebook's closure is an input of its key; no other module is.
+    # (the package's part of the key, without the 25 ms library-version look-up of a whole key)
+    digest = nr.package_digest(train, package)
+    for module, path in sorted(md.package_modules(package).items()):
+        _touch(path)
+        digest, before = nr.package_digest(train, package), digest
+        assert (digest != before) == (module in train_uses), module
+
+
+def test_a_lazy_import_of_a_dependency_and_data_files_are_inputs(fake_book):
+    root, package = fake_book
+    uses_a, uses_b = root / "notebooks" / "uses_a.ipynb", root / "notebooks" / "uses_b.ipynb"
+
+    def keys() -> tuple[str, str]:
+        return tuple(nr.cache_key(nb, {}, root=root, package_dir=package) for nb in (uses_a, uses_b))
+
+    before = keys()
+    (package / "lazy.py").write_text("VALUE = 'changed'\n")  # imported only inside b.value()
+    assert keys()[0] == before[0] and keys()[1] != before[1]
+    before = keys()
+    (package / "a" / "table.csv").write_text("x\n2\n")  # data of module a (a.py's namesake directory)
+    assert keys()[0] != before[0] and keys()[1] == before[1]
+    before = keys()
+    (package / "assets").mkdir()
+    (package / "assets" / "logo.txt").write_text("belongs to no module")  # new unowned file: every key
+    assert all(k != b for k, b in zip(keys(), before))
+    before = keys()
+    (package / "assets" / "logo.txt").write_text("changed")
+    assert all(k != b for k, b in zip(keys(), before))
+    before = keys()
+    # b imports .optional behind "except ImportError": creating it is a change of b's input
+    (package / "optional.py").write_text("VALUE = 'optional'\n")
+    assert keys()[0] == before[0] and keys()[1] != before[1]
+    before = keys()
+    (package / "unused.py").write_text("X = 1\n")  # imported by nobody
+    assert keys() == before
+
+
+def test_editing_a_module_reexecutes_only_the_notebooks_that_import_it(fake_book):
+    root, package = fake_book
+    run = functools.partial(nr.run_book, root, package_dir=package, jobs=1, log=lambda m: None)
+    assert executed(run()) == ["uses_a", "uses_b"]
+    assert "a says 1" in outputs(root / nr.EXECUTED_DIR / "uses_a.ipynb")
+    assert "b says lazy" in outputs(root / nr.EXECUTED_DIR / "uses_b.ipynb")
+    assert executed(run()) == []
+    (package / "b.py").write_text((package / "b.py").read_text().replace("b says", "b now says"))
+    assert executed(run()) == ["uses_b"]
+    assert "b now says lazy" in outputs(root / nr.EXECUTED_DIR / "uses_b.ipynb")
+    (package / "lazy.py").write_text("VALUE = 'edited'\n")
+    assert executed(run()) == ["uses_b"]
+    assert "b now says edited" in outputs(root / nr.EXECUTED_DIR / "uses_b.ipynb")
+    (package / "a" / "table.csv").write_text("x\n5\n")
+    assert executed(run()) == ["uses_a"]
+    assert "a says 5" in outputs(root / nr.EXECUTED_DIR / "uses_a.ipynb")
+    (package / "__init__.py").write_text('"""Edited."""\n')  # imported by both
+    assert executed(run()) == ["uses_a", "uses_b"]
 
 
 def test_failing_notebook_names_notebook_and_cell_and_leaves_no_output(book):

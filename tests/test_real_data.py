@@ -48,10 +48,12 @@ import torch
 from threadpoolctl import threadpool_limits
 import xarray as xr
 
-from cornet_repro import results
+from cornet_repro import pipeline, results
 from cornet_repro.data import catalog
+from cornet_repro.data.brain import BrainData
 from cornet_repro.data.fetch import DataUnavailableError
-from cornet_repro.results import BrainData
+from cornet_repro.protocol import BENCHMARK_NAMES
+from cornet_repro.scoring import Candidate, benchmarks_for, ost_target, score_model
 
 # An untrained model solves the Kar2019 images at its first IT step or never: some OST splits have
 # constant model OSTs, for which scipy warns that the Spearman r is undefined.
@@ -318,7 +320,7 @@ def test_real_data_load_and_line_up(brain, cache):
     assert set(brain.human["truth"].values) == objects and set(brain.human["distractor"].values) == objects
     assert brain.human.sizes["presentation"] == len(objects) * TEST_PER_OBJECT * (len(objects) - 1) * TRIALS_PER_CELL
 
-    ost = brain.ost
+    ost = ost_target(brain.ost)  # the OST benchmark's preparation of the Kar2019 file
     n_kar = len(KAR_LABELS) * KAR_PER_LABEL
     assert ost.dims == ("presentation",) and ost.sizes["presentation"] == n_kar  # duplicates dropped
     assert set(ost["stimulus_id"].values) == set(brain.ost_stimuli.stimulus_ids)
@@ -329,7 +331,7 @@ def test_real_data_load_and_line_up(brain, cache):
 
 
 def _finite_scores(scored: dict) -> dict[str, float]:
-    values = {k: scored["scores"][k]["value"] for k in results.BENCHMARK_NAMES}
+    values = {k: scored["scores"][k]["value"] for k in BENCHMARK_NAMES}
     assert all(v is not None and math.isfinite(v) for v in values.values()), values
     return values
 
@@ -340,7 +342,9 @@ def test_score_model_on_real_data(brain):
     torch.manual_seed(0)
     config = {"width": 0.125, "image_size": IMAGE_SIZE, "num_classes": 16}
     model = get_model("cornet_s", **config)
-    scored = results.score_model(model, brain, model_name="cornet_s", model_config=config, image_size=IMAGE_SIZE)
+    candidate = Candidate.from_registry(model, "cornet_s", config, image_size=IMAGE_SIZE)
+    scored = results.make_result(score_model(candidate, benchmarks_for(brain)), model_name="cornet_s",
+                                 model_config=config, preset="tiny", source="real", seed=0)
     values = _finite_scores(scored)
     for region in ("V4", "IT"):
         s = scored["scores"][region]
@@ -360,7 +364,7 @@ def real_run(cache, tmp_path_factory) -> tuple[Path, dict]:
     """The tiny preset trained as usual (1 epoch, on the simulated task) and scored with ``brain_data: real``."""
     tmp = tmp_path_factory.mktemp("real-run")
     with threadpool_limits(1):
-        result = results.train_and_score(
+        result = pipeline.train_and_score(
             "tiny", tmp / "results", runs_dir=tmp / "runs", cache=cache,
             overrides={"brain_data": "real", "train.epochs": 1, "train.progress": False, "train.threads": 1})
     return tmp / "runs" / "tiny" / "cornet_s-seed0", result

@@ -1,4 +1,4 @@
-"""Result files: scoring a trained model on the simulated data, the schema, the reader, Fig. 4/5 tables."""
+"""Result records: train → score → record on the simulated data, the schema, the reader, Fig. 4/5 analyses."""
 
 from __future__ import annotations
 
@@ -7,15 +7,19 @@ import math
 from pathlib import Path
 
 import numpy as np
-import pandas as pd
 import pytest
 import torch
 from threadpoolctl import threadpool_limits
 
-from cornet_repro import results
+from cornet_repro import cli, results
+from cornet_repro.data.brain import BrainData
+from cornet_repro.figures.fig4_circuitry import circuitry_deltas
+from cornet_repro.figures.fig5_ost import read_ost_pairs
+from cornet_repro.metrics.score import Score
+from cornet_repro.pipeline import score_run
 from cornet_repro.presets import get_preset
-from cornet_repro.results import (BrainData, circuitry_deltas, make_result, read_ost_pairs, read_result,
-                                  read_results, score_model, score_run, write_result)
+from cornet_repro.results import make_result, read_result, read_results, write_result
+from cornet_repro.scoring import Candidate, ModelScores, benchmarks_for, brain_score, score_model
 
 TINY = get_preset("tiny")
 pytestmark = pytest.mark.usefixtures("single_threaded")
@@ -29,7 +33,7 @@ def brain(tmp_path_factory) -> BrainData:
 @pytest.fixture(scope="module")
 def trained(tmp_path_factory, brain) -> tuple[Path, dict, Path]:
     """Train and score the tiny CORnet-S (1 epoch) the way a notebook does."""
-    from cornet_repro.results import train_and_score
+    from cornet_repro.pipeline import train_and_score
 
     tmp = tmp_path_factory.mktemp("pipeline")
     cache = Path(brain.description["directory"]).parents[1]
@@ -69,7 +73,7 @@ def test_train_and_score_writes_one_result_and_reads_back(tmp_path, trained):
     pairs = read_ost_pairs(results_dir)
     assert len(pairs) == TINY.simulated.n_stimuli and pairs["monkey_ost_ms"].notna().mean() > 0.9
     # the command line does the same
-    assert results.main([str(run), "--results-dir", str(tmp_path / "cli"), "--cache", str(cache)]) == 0
+    assert cli.main(["score", str(run), "--results-dir", str(tmp_path / "cli"), "--cache", str(cache)]) == 0
     assert len(read_results(tmp_path / "cli")) == 1
 
 
@@ -79,21 +83,25 @@ def test_feedforward_models_get_ost_zero_and_untrained_models_score_low(brain):
     torch.manual_seed(0)
     config = {"width": 0.125, "image_size": 32, "num_classes": 16}
     model = get_model("cornet_s_steps_1_1_1", **config)
-    scored = score_model(model, brain, model_name="cornet_s_steps_1_1_1", model_config=config, image_size=32,
-                         benchmarks=("IT", "OST"))
-    assert set(scored["scores"]) == {"IT", "OST"}
-    assert scored["scores"]["OST"]["value"] == 0.0 and "feed-forward" in scored["scores"]["OST"]["note"]
-    assert scored["ost_pairs"] is None and scored["brain_score"] is None  # composite needs all four
+    candidate = Candidate.from_registry(model, "cornet_s_steps_1_1_1", config, image_size=32)
+    scored = score_model(candidate, benchmarks_for(brain, ("IT", "OST")))
+    assert set(scored.scores) == {"IT", "OST"}
+    assert scored.scores["OST"].value == 0.0 and "feed-forward" in scored.scores["OST"].details["note"]
+    assert "per_image" not in scored.scores["OST"].details and scored.composites == {}  # composites need V4, behavior
+    # an untrained model predicts IT far below its ceiling
+    assert scored.scores["IT"].value < 0.5 * scored.scores["IT"].ceiling.value
+    record = make_result(scored, model_name="cornet_s_steps_1_1_1", model_config=config, preset="tiny",
+                         source="simulated", seed=0)
+    assert record["scores"]["OST"]["raw"] is None and record["ost_pairs"] is None and record["brain_score"] is None
     with pytest.raises(ValueError, match="unknown benchmarks"):
-        score_model(model, brain, model_name="cornet_s", benchmarks=("V1",))
+        benchmarks_for(brain, ("V1",))
 
 
 def _fake(model_name: str, seed: int, top1: float, bs: float, ost_pairs=None, created="2026-01-01T00:00:00+00:00"):
-    scored = {"scores": {k: {"value": bs, "error": 0.01, "raw": bs * 0.7, "ceiling": 0.7} for k in ("V4", "IT", "behavior")},
-              "brain_score": {"value": bs * 0.75, "error": 0.01}, "brain_score_fig4": {"value": bs, "error": 0.01},
-              "ost_pairs": ost_pairs}
-    scored["scores"]["OST"] = {"value": 0.0, "error": None}
-    result = make_result(scored, model_name=model_name, model_config={"width": 0.125}, preset="tiny",
+    scores = {k: Score(bs, 0.01, ceiling=Score(0.7), unceiled=Score(bs * 0.7, 0.007)) for k in ("V4", "IT", "behavior")}
+    scores["OST"] = Score(0.0, error_kind="none", ceiling=Score(0.79), details={"per_image": ost_pairs})
+    composites = {variant: brain_score(scores, variant=variant) for variant in ("paper", "fig4")}
+    result = make_result(ModelScores(scores, composites), model_name=model_name, model_config={"width": 0.125}, preset="tiny",
                          source="simulated", seed=seed, validation_top1=top1,
                          train_config={"data": "simulated", "simulated": {"n_categories": 4, "n_objects_per_category": 4}})
     result["created"] = created
@@ -109,8 +117,8 @@ def test_circuitry_deltas_against_the_cornet_s_baseline(tmp_path):
     assert set(table["fig4_variant"].dropna()) == {"absent"}
     deltas = circuitry_deltas(table).set_index(["group", "variant"])
     row = deltas.loc[("Skip connection", "absent")]
-    assert math.isclose(row["delta_imagenet_top1_pct"], -15.0) and math.isclose(row["delta_brain_score_pct"], -10.0)
-    assert math.isclose(row["delta_imagenet_top1_pct_sd"], np.std([-10, -20], ddof=1))
+    assert math.isclose(row["delta_top1_pct"], -15.0) and math.isclose(row["delta_brain_score_pct"], -10.0)
+    assert math.isclose(row["delta_top1_pct_sd"], np.std([-10, -20], ddof=1))
     assert row["n_seeds"] == 2 and row["source"] == "simulated" and row["top1_measure"] == "validation_top1"
     # the absolute values behind the deltas, and chance for the tiny world's 16 objects
     assert math.isclose(row["top1"], 0.465) and math.isclose(row["brain_score"], 0.405)
@@ -146,7 +154,7 @@ def test_bad_result_files_are_named(tmp_path):
     with pytest.raises(ValueError, match="schema_version 99"):
         read_result(bad)
     with pytest.raises(ValueError, match="source must be"):
-        make_result({"scores": {}}, model_name="m", model_config={}, preset="tiny", source="made-up", seed=0)
+        make_result(ModelScores({}), model_name="m", model_config={}, preset="tiny", source="made-up", seed=0)
     with pytest.raises(FileNotFoundError, match="does not exist"):
         read_results(tmp_path / "missing")
     empty = tmp_path / "empty"

@@ -9,6 +9,7 @@ import signal
 import subprocess
 import sys
 import time
+from contextlib import nullcontext
 from pathlib import Path
 
 import numpy as np
@@ -16,10 +17,13 @@ import pytest
 import torch
 import yaml
 
+from cornet_repro import cli
 from cornet_repro import train as train_mod
 from cornet_repro.presets import PRESETS, Preset, PresetError, from_dict, get_preset, load_preset, to_dict
-from cornet_repro.train import (CHECKPOINT, FINAL_MODEL, LOG, SUMMARY, SeededAugmentation, build_datasets,
-                                load_checkpoint_file, load_trained_model, train)
+from cornet_repro.runs import CHECKPOINT, FINAL_MODEL, LOG, SUMMARY, build_model, load_run
+from cornet_repro.runs import load_training_file as load_checkpoint_file
+from cornet_repro.train import train
+from cornet_repro.training_data import SeededAugmentation, build_datasets
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -56,8 +60,46 @@ def _cli_overrides(preset: Preset) -> list[str]:
     return args
 
 
+def load_trained_model(path: Path):
+    run = load_run(path)
+    return run.model, run.config
+
+
 def _weights(path: Path) -> dict[str, torch.Tensor]:
     return load_checkpoint_file(path)["model"]
+
+
+def evaluate_saved(run_dir: Path, *, channels_last: bool = False, bf16: bool = False) -> tuple[float, float]:
+    """(val_loss, val_top1) of a run's saved model.pt on its validation set, recomputed here the
+    way train() validates (same images, batches, memory format and autocast)."""
+    run = load_run(run_dir)
+    _, val_set, _ = build_datasets(run.config)
+    loader = torch.utils.data.DataLoader(val_set, batch_size=run.config.batch_size, shuffle=False)
+    model = run.model.to(memory_format=torch.channels_last) if channels_last else run.model
+    autocast = (lambda: torch.autocast("cpu", dtype=torch.bfloat16)) if bf16 else nullcontext
+    return train_mod.evaluate(model, loader, train_mod.Dist(), channels_last, autocast)
+
+
+def hand_counted_flops(model: torch.nn.Module, image_size: int) -> int:
+    """2 x multiply-adds of every Conv2d / Linear call in one forward pass on one image (recurrent
+    areas call theirs once per step), counted with hooks: independent of torch's FlopCounterMode."""
+    total = 0
+
+    def count(module, inputs, output):
+        nonlocal total
+        if isinstance(module, torch.nn.Conv2d):
+            kh, kw = module.kernel_size
+            total += 2 * output.numel() * module.in_channels // module.groups * kh * kw
+        else:
+            total += 2 * output.numel() * module.in_features
+
+    hooks = [m.register_forward_hook(count) for m in model.modules()
+             if isinstance(m, (torch.nn.Conv2d, torch.nn.Linear))]
+    with torch.no_grad():
+        model.eval()(torch.zeros(1, 3, image_size, image_size))
+    for hook in hooks:
+        hook.remove()
+    return total
 
 
 # ---------------------------------------------------------------------------------------------
@@ -89,15 +131,15 @@ def test_presets_are_validated_data(tmp_path):
 
 def test_cli_help_explains_presets_and_print_config(capsys):
     with pytest.raises(SystemExit):
-        train_mod.build_parser().parse_args(["--help"])
+        cli.build_parser().parse_args(["train", "--help"])
     text = capsys.readouterr().out
     for name in PRESETS:
         assert f"\n{name}: " in text
     assert "torchrun" in text
-    assert train_mod.main(["--preset", "tiny", "--set", "epochs=5", "--print-config"]) == 0
+    assert cli.main(["train", "--preset", "tiny", "--set", "epochs=5", "--print-config"]) == 0
     printed = yaml.safe_load(capsys.readouterr().out)
     assert printed["train"]["epochs"] == 5 and printed["name"] == "tiny"
-    assert train_mod.main(["--preset", "tiny", "--set", "epohcs=5", "--print-config"]) == 2
+    assert cli.main(["train", "--preset", "tiny", "--set", "epohcs=5", "--print-config"]) == 2
     assert "epohcs" in capsys.readouterr().err
 
 
@@ -157,7 +199,7 @@ def test_imagefolder_errors_name_the_path(tmp_path):
     with pytest.raises(ValueError, match="only in val: \\['n003'\\]"):
         check_imagefolder(root)
     # a preset run without --data-path fails with the layout in the message
-    assert train_mod.main(["--preset", "paper", "--out-dir", str(tmp_path / "run")]) == 1
+    assert cli.main(["train", "--preset", "paper", "--out-dir", str(tmp_path / "run")]) == 1
 
 
 def test_trains_from_an_imagefolder_tree(tmp_path, restore_torch_globals):
@@ -190,8 +232,15 @@ def test_checkpoint_contents_and_resume_guard(tmp_path, restore_torch_globals):
     epoch = lines[-1]
     for key in ("train_loss", "train_top1", "val_top1", "lr", "images_per_s", "flops_per_image", "mfu"):
         assert key in epoch
-    assert epoch["mfu"] is None and epoch["flops_per_image"] > 0  # no MFU on a CPU
+    assert epoch["mfu"] is None  # no MFU on a CPU
+    model, config = load_trained_model(tmp_path / "run")
+    # forward + backward counted as 3 forwards; 2 FLOPs per multiply-add of every conv and linear layer
+    assert epoch["flops_per_image"] == 3 * hand_counted_flops(model, config.image_size)
     assert summary["ranks_in_sync"] and summary["val_top1"] == epoch["val_top1"]
+    # the logged validation is the saved model's, on the 32 validation images
+    val_loss, val_top1 = evaluate_saved(tmp_path / "run")
+    assert (epoch["val_loss"], epoch["val_top1"]) == pytest.approx((val_loss, val_top1), rel=1e-6)
+    assert epoch["val_top1"] * 32 == round(epoch["val_top1"] * 32)
     # a different recipe cannot resume this run
     changed = tiny(tmp_path / "run", **{"train.epochs": 1, "train.lr": 0.2})
     with pytest.raises(ValueError, match="lr: checkpoint 0.05 vs now 0.2"):
@@ -209,7 +258,7 @@ def test_sigkill_mid_epoch_then_resume_is_bit_identical(tmp_path, restore_torch_
 
     run = tmp_path / "killed"
     preset = tiny(run, **overrides)
-    command = [sys.executable, "-m", "cornet_repro.train", "--preset", "tiny", *_cli_overrides(preset)]
+    command = [sys.executable, "-m", "cornet_repro", "train", "--preset", "tiny", *_cli_overrides(preset)]
     process = subprocess.Popen(command, env=_env(), stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     killed_at = None
     deadline = time.time() + 120
@@ -252,7 +301,7 @@ def test_ddp_two_gloo_processes_stay_in_sync(tmp_path):
     run = tmp_path / "ddp"
     preset = tiny(run, **{"train.epochs": 2, "train.deterministic": False, "train.checkpoint_every_steps": 4})
     command = [sys.executable, "-m", "torch.distributed.run", "--nproc_per_node", "2", "--standalone",
-               "-m", "cornet_repro.train", "--preset", "tiny", *_cli_overrides(preset)]
+               "-m", "cornet_repro", "train", "--preset", "tiny", *_cli_overrides(preset)]
     result = subprocess.run(command, env=_env(), capture_output=True, text=True, timeout=300)
     assert result.returncode == 0, result.stderr[-3000:]
     summary = json.loads((run / SUMMARY).read_text())
@@ -274,15 +323,19 @@ def test_ddp_two_gloo_processes_stay_in_sync(tmp_path):
 # ---------------------------------------------------------------------------------------------
 
 def test_gpu_code_path_runs_on_the_cpu(tmp_path, restore_torch_globals):
-    from cornet_repro.train import load_trained_model
-
     preset = tiny(tmp_path / "run", **{"train.epochs": 1, "train.amp": "bf16", "train.channels_last": "on",
                                        "train.peak_tflops": 2.0, "train.deterministic": False})
     summary = train(preset)
     epoch = json.loads((tmp_path / "run" / LOG).read_text().splitlines()[-1])
     # MFU against the given peak: achieved FLOP/s over peak FLOP/s
     assert epoch["mfu"] == pytest.approx(epoch["images_per_s"] * epoch["flops_per_image"] / 1e12 / 2.0)
-    assert 0 < epoch["mfu"] < 1 and np.isfinite(epoch["train_loss"]) and 0 <= summary["val_top1"] <= 1
+    assert 0 < epoch["mfu"] < 1
+    # top-1 counts whole images: 192 training and 32 validation images
+    assert epoch["train_top1"] * 192 == pytest.approx(round(epoch["train_top1"] * 192), abs=1e-9)
+    assert summary["val_top1"] * 32 == pytest.approx(round(summary["val_top1"] * 32), abs=1e-9)
+    # the logged validation is the saved weights', evaluated as train() does (bf16, channels_last)
+    val_loss, val_top1 = evaluate_saved(tmp_path / "run", channels_last=True, bf16=True)
+    assert (summary["val_loss"], summary["val_top1"]) == pytest.approx((val_loss, val_top1), rel=1e-6)
     # weights stay float32 (autocast only changes the compute) and load into a plain model
     model, _ = load_trained_model(tmp_path / "run" / "model.pt")
     assert all(p.dtype == torch.float32 and torch.isfinite(p).all() for p in model.parameters())
@@ -291,14 +344,14 @@ def test_gpu_code_path_runs_on_the_cpu(tmp_path, restore_torch_globals):
 @pytest.mark.skipif(shutil.which("cc") is None and shutil.which("gcc") is None,
                     reason="torch.compile on the CPU needs a C compiler")
 def test_compiled_training_saves_plain_weights(tmp_path, restore_torch_globals):
-    from cornet_repro.train import load_trained_model
-
     preset = tiny(tmp_path / "run", **{"train.epochs": 1, "train.compile": True, "train.deterministic": False,
                                        "train.n_train": 64, "train.n_val": 32})
     summary = train(preset)
-    assert np.isfinite(summary["val_top1"])
     state = torch.load(tmp_path / "run" / "model.pt", weights_only=True)
     keys = list(state["model"]) if "model" in state else list(state)
-    assert keys and not any("_orig_mod" in k for k in keys)  # no torch.compile wrapper prefix
-    model, _ = load_trained_model(tmp_path / "run" / "model.pt")
-    assert sum(p.numel() for p in model.parameters()) > 0
+    assert not any("_orig_mod" in k for k in keys)  # no torch.compile wrapper prefix
+    # the plain model's keys, and weights that load into it and validate as the run logged
+    plain = build_model(preset.train, summary["num_classes"])
+    assert keys == list(plain.state_dict())
+    val_loss, val_top1 = evaluate_saved(tmp_path / "run")
+    assert (summary["val_loss"], summary["val_top1"]) == pytest.approx((val_loss, val_top1), rel=1e-6)

@@ -1,23 +1,21 @@
 """Cached, checksum-verified, atomic downloads of the published data (see :mod:`.catalog`).
 
-Cache directory: the ``cache`` argument, else ``$CORNET_REPRO_CACHE``, else ``~/.cache/cornet_repro``.
-Files land in ``<cache>/brainio/<filename>``. A download streams into a temporary file beside the
-target (:func:`cornet_repro.files.atomic_path`), hashing as it goes; only a complete file whose SHA-1
-matches the published one is renamed into place. Offline, or for data that are not public, the
+Cache directory: :func:`cornet_repro.cache.cache_dir` (the ``cache`` argument, else
+``$CORNET_REPRO_CACHE``, else ``~/.cache/cornet_repro``). Files land in ``<cache>/brainio/<filename>``.
+Downloads go through :func:`cornet_repro.cache.download`: streamed into a temporary file beside the
+target, hashed as they arrive; only a complete file whose SHA-1 matches the published one is
+renamed into place. Offline, or for data that are not public, the
 error says what to get and where to put it.
 """
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
-import socket
-import urllib.error
-import urllib.request
 from pathlib import Path
 
-from ..files import atomic_path, atomic_write_text
+from ..cache import CACHE_ENV, DownloadError, cache_dir, download, file_hash
+from ..files import atomic_write_text
 from .catalog import STIMULUS_SETS, CatalogEntry, dataset, entry
 
 __all__ = [
@@ -25,8 +23,6 @@ __all__ = [
     "fetch_assembly", "fetch_stimulus_set", "load_dataset", "load_stimuli",
 ]
 
-CACHE_ENV = "CORNET_REPRO_CACHE"
-_CHUNK = 1 << 20
 
 
 class DataUnavailableError(FileNotFoundError):
@@ -37,20 +33,9 @@ class ChecksumError(OSError):
     """A file's SHA-1 differs from the published one."""
 
 
-def cache_dir(cache: str | os.PathLike | None = None) -> Path:
-    """The cache root: ``cache``, else ``$CORNET_REPRO_CACHE``, else ``~/.cache/cornet_repro``."""
-    if cache is not None:
-        return Path(cache).expanduser()
-    env = os.environ.get(CACHE_ENV)
-    return Path(env).expanduser() if env else Path("~/.cache/cornet_repro").expanduser()
-
-
 def sha1_of(path: str | os.PathLike) -> str:
-    digest = hashlib.sha1()
-    with open(path, "rb") as f:
-        for chunk in iter(lambda: f.read(_CHUNK), b""):
-            digest.update(chunk)
-    return digest.hexdigest()
+    """SHA-1 of a file, as BrainIO's catalogs publish it."""
+    return file_hash(path, "sha1")
 
 
 def _target(e: CatalogEntry, cache: str | os.PathLike | None) -> Path:
@@ -112,49 +97,13 @@ def _download(e: CatalogEntry, path: Path, timeout: float, progress: bool) -> No
     if e.url is None:
         raise DataUnavailableError(_restricted_message(e, path))
     try:
-        response = urllib.request.urlopen(e.url, timeout=timeout)
-    except urllib.error.HTTPError as error:
-        reason = f"HTTP {error.code} {error.reason}"
-        if error.code in (401, 403):
-            reason += ": access denied"
-        raise DataUnavailableError(_offline_message(e, path, reason)) from error
-    except (urllib.error.URLError, socket.timeout, ConnectionError, OSError) as error:
-        raise DataUnavailableError(_offline_message(e, path, f"no connection: {getattr(error, 'reason', error)}")) from error
-    expected_size = response.headers.get("Content-Length")
-    expected_size = int(expected_size) if expected_size and expected_size.isdigit() else None
-    digest = hashlib.sha1()
-    received = 0
-    bar = None
-    if progress:
-        from tqdm.auto import tqdm
-        bar = tqdm(total=expected_size, unit="B", unit_scale=True, desc=e.filename, leave=False)
-    try:
-        with response, atomic_path(path) as tmp:
-            with open(tmp, "wb") as out:
-                while True:
-                    try:
-                        chunk = response.read(_CHUNK)
-                    except (socket.timeout, ConnectionError, OSError) as error:
-                        raise DataUnavailableError(_offline_message(
-                            e, path, f"connection lost after {received} bytes: {error}")) from error
-                    if not chunk:
-                        break
-                    out.write(chunk)
-                    digest.update(chunk)
-                    received += len(chunk)
-                    if bar is not None:
-                        bar.update(len(chunk))
-            if expected_size is not None and received != expected_size:
-                raise DataUnavailableError(_offline_message(
-                    e, path, f"truncated: received {received} of {expected_size} bytes; nothing was kept"))
-            got = digest.hexdigest()
-            if e.sha1 is not None and got != e.sha1:
-                raise ChecksumError(
-                    f"downloaded {e.name} from {e.url} has SHA-1 {got}, expected {e.sha1}; the download "
-                    f"was removed (nothing was written to {path}). Retry, or download it yourself into {path}.")
-    finally:
-        if bar is not None:
-            bar.close()
+        download(e.url, path, algorithm="sha1", expected=e.sha1, timeout=timeout, progress=progress)
+    except DownloadError as error:
+        if str(error).startswith("wrong sha1"):
+            raise ChecksumError(
+                f"downloaded {e.name} from {e.url} has the {error}; the download was removed (nothing was "
+                f"written to {path}). Retry, or download it yourself into {path}.") from error
+        raise DataUnavailableError(_offline_message(e, path, f"{error}; nothing was kept")) from error
     if e.sha1 is not None:
         _mark_verified(path, e.sha1)
 

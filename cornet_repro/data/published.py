@@ -1,4 +1,9 @@
-"""The paper's published per-model numbers, shipped with the package (see published/PROVENANCE.md)."""
+"""The paper's published per-model numbers, shipped with the package (see published/PROVENANCE.md).
+
+The CSV files keep the transcription's spelling; the loaders name the four benchmarks as every
+other part of the package does (:data:`cornet_repro.protocol.BENCHMARK_NAMES`: ``V4``, ``IT``,
+``behavior``, ``OST``), so a published and a computed score sit in columns of the same name.
+"""
 
 from __future__ import annotations
 
@@ -6,12 +11,14 @@ from importlib import resources
 
 import pandas as pd
 
+from ..protocol import BENCHMARK_NAMES
+
 PUBLISHED_DIR = resources.files("cornet_repro") / "data" / "published"
 
 #: Measures in ``scores.csv``, in the order of the paper's Table A1.
 MEASURES = (
-    "imagenet_top1", "cifar100_top1", "v4", "it", "it_new_neurons", "it_new_images", "behavior",
-    "behavior_new_images", "v4_early", "v4_late", "it_early", "it_late", "ost", "brain_score",
+    "imagenet_top1", "cifar100_top1", "V4", "IT", "it_new_neurons", "it_new_images", "behavior",
+    "behavior_new_images", "v4_early", "v4_late", "it_early", "it_late", "OST", "brain_score",
     "depth", "v4_n_features", "it_n_features",
 )
 
@@ -19,8 +26,8 @@ MEASURES = (
 LABELS = {
     "imagenet_top1": "ImageNet top-1",
     "cifar100_top1": "CIFAR-100 transfer",
-    "v4": "V4",
-    "it": "IT",
+    "V4": "V4",
+    "IT": "IT",
     "it_new_neurons": "IT (new neurons)",
     "it_new_images": "IT (new images)",
     "behavior": "Behavior",
@@ -29,7 +36,7 @@ LABELS = {
     "v4_late": "V4 (late)",
     "it_early": "IT (early)",
     "it_late": "IT (late)",
-    "ost": "OST",
+    "OST": "OST",
     "brain_score": "Brain-Score",
     "depth": "Depth",
     "v4_n_features": "V4 features",
@@ -39,9 +46,16 @@ LABELS = {
 SOURCE_LABEL = "published (Kubilius, Schrimpf et al. 2019; dicarlolab/neurips2019 data.csv)"
 
 
+#: the transcription's spelling of a benchmark → the package's one
+_CSV_NAMES = {name.lower(): name for name in BENCHMARK_NAMES}
+
+
 def _read(name: str) -> pd.DataFrame:
     with resources.as_file(PUBLISHED_DIR / name) as path:
-        return pd.read_csv(path)
+        table = pd.read_csv(path)
+    if "measure" in table:
+        table["measure"] = table["measure"].replace(_CSV_NAMES)
+    return table
 
 
 def load_scores_long() -> pd.DataFrame:

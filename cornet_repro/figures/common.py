@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import os
+from pathlib import Path
+
 import matplotlib.pyplot as plt
 import pandas as pd
 
+from ..results import read_results
 from ..stats import Correlation, fmt_p, fmt_r
 from .style import SOURCE_STYLE
 
@@ -38,13 +42,11 @@ def plot_overlay(ax: plt.Axes, overlay: pd.DataFrame | None, x: str, y: str, *, 
     return drawn
 
 
-def _read_results(results_dir: str | None) -> pd.DataFrame | None:
+def read_results_dir(results_dir: str | os.PathLike | None) -> pd.DataFrame | None:
+    """The result files of ``results_dir`` as a table (None → None); a missing folder is an error
+    that says how to make one."""
     if results_dir is None or str(results_dir) == "":
         return None
-    from pathlib import Path
-
-    from ..results import read_results
-
     path = Path(results_dir)
     if not path.is_dir():
         raise FileNotFoundError(f"results_dir {str(path)!r} is not a directory: score a model first "
@@ -52,38 +54,9 @@ def _read_results(results_dir: str | None) -> pd.DataFrame | None:
     return read_results(path)
 
 
-def load_overlay(results_dir: str | None) -> pd.DataFrame | None:
+def load_overlay(results_dir: str | os.PathLike | None) -> pd.DataFrame | None:
     """Locally scored models from ``results_dir`` (None → no overlay), one row per result file."""
-    results = _read_results(results_dir)
+    results = read_results_dir(results_dir)
     if results is None or results.empty:
         return None
-    # Result files name benchmarks as Brain-Score does; the published table uses lower case.
-    return results.rename(columns={"V4": "v4", "IT": "it", "OST": "ost"})
-
-
-def load_circuitry_results(results_dir: str | None, preset: str | None = None) -> pd.DataFrame | None:
-    """Recomputed Fig. 4 deltas (% vs the CORnet-S default, mean and s.d. over seeds) from results.
-
-    ``preset`` selects whose results to show; None takes the preset of the newest result file.
-    """
-    results = _read_results(results_dir)
-    if results is None or results.empty:
-        return None
-    from ..results import circuitry_deltas
-
-    if preset is None:
-        preset = results["preset"].iloc[-1]  # read_results sorts by creation time
-    chosen = results[results["preset"] == preset]
-    if chosen.empty:
-        raise ValueError(f"no results with preset {preset!r} in {results_dir}; found {sorted(results.preset.unique())}")
-    deltas = circuitry_deltas(chosen)
-    return None if deltas.empty else deltas
-
-
-def load_ost_results(results_dir: str | None) -> pd.DataFrame | None:
-    """Per-image OSTs (``model_ost_ms``, ``monkey_ost_ms``) of the CORnet-S result in ``results_dir``."""
-    if results_dir is None or str(results_dir) == "":
-        return None
-    from ..results import read_ost_pairs
-
-    return read_ost_pairs(results_dir)
+    return results

@@ -12,7 +12,7 @@ from .common import annotate_correlation, plot_overlay
 from .style import CORNET_RED, MODEL_GREEN, paper_style, strip_leading_zero
 
 AXIS_LABELS = {
-    "it": "IT score (original neurons)",
+    "IT": "IT score (original neurons)",
     "it_new_neurons": "IT score (new neurons)",
     "it_new_images": "IT score (new neurons)",
     "behavior": "Behavioral score (original)",

@@ -1,14 +1,121 @@
-"""Fig. 4: how ImageNet top-1 and Brain-Score change per circuitry variant (published, transcribed)."""
+"""Fig. 4: how top-1 and Brain-Score change per circuitry variant, published and recomputed.
+
+The analysis (:func:`circuitry_deltas`: % change of each variant against CORnet-S, over seeds,
+from result files) sits beside the figure it feeds. Published deltas are ImageNet top-1 and
+Brain-Score; recomputed ones are top-1 on whatever task the runs trained on (``top1_measure``:
+``imagenet_top1`` or ``validation_top1``, the simulated task) and are never called ImageNet
+unless they are.
+"""
 
 from __future__ import annotations
+
+import os
 
 import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 
+from ..models.config import FIG4_ROWS, FIG4_VARIANTS, CORnetSConfig
 from .style import CIRCUIT_MAGENTA, SOURCE_STYLE, paper_style
 
+#: published delta columns and their labels
 DELTAS = (("delta_imagenet_top1_pct", "Δ ImageNet top-1, %"), ("delta_brain_score_pct", "Δ Brain-Score, %"))
+#: published column → the recomputed column it is compared with
+RECOMPUTED = {"delta_imagenet_top1_pct": "delta_top1_pct", "delta_brain_score_pct": "delta_brain_score_pct"}
+TOP1_LABELS = {"imagenet_top1": "ImageNet top-1", "validation_top1": "simulated top-1"}
+
+
+def _recomputed_label(table: pd.DataFrame, column: str) -> str:
+    """'Δ simulated top-1, %' (or ImageNet, when the runs trained on ImageNet)."""
+    if column == "delta_brain_score_pct":
+        return "Δ Brain-Score, %"
+    measure = table["recomputed_top1_measure"].dropna() if "recomputed_top1_measure" in table else pd.Series([], dtype=str)
+    return f"Δ {TOP1_LABELS.get(measure.iloc[0] if len(measure) else 'validation_top1')}, %"
+
+
+def circuitry_deltas(results: pd.DataFrame, *, top1: str | None = None) -> pd.DataFrame:
+    """Fig. 4 recomputed: % change of top-1 and Brain-Score (without OST) per variant vs CORnet-S.
+
+    The baseline is every result of the default CORnet-S architecture (``cornet_s`` or any Fig. 4
+    row whose config is the default) with the same preset and source; with several seeds, deltas
+    are computed per seed against the same-seed baseline when there is one (else the baseline
+    mean) and summarized as mean and s.d. ``top1``: the column for the top-1 delta (default
+    ``imagenet_top1`` when present, else ``validation_top1``: top-1 on the simulated task; the
+    ``top1_measure`` column names it). Columns: ``group``, ``variant``, ``delta_top1_pct`` (+ ``_sd``),
+    ``delta_brain_score_pct`` (+ ``_sd``), ``n_seeds``, ``source``, ``preset``, ``top1_measure``;
+    the absolute values behind the deltas (means over seeds): ``top1``, ``brain_score``, and the
+    baseline's ``baseline_top1`` (+ ``_sd`` over seeds), ``baseline_brain_score`` (+ ``_sd``), and
+    ``chance_top1`` (1 / number of classes), so a reader can tell a delta from noise near chance.
+    """
+    defaults = {"cornet_s"} | {name for name, cfg in FIG4_VARIANTS.items() if cfg == CORnetSConfig()}
+    rows = []
+    for (preset, source), group in results.groupby(["preset", "source"], dropna=False):
+        column = top1 or ("imagenet_top1" if group["imagenet_top1"].notna().any() else "validation_top1")
+        base = group[group["model_name"].isin(defaults) & ~_has_model_overrides(group)]
+        if base.empty:
+            continue
+        base_by_seed = base.groupby("seed")[[column, "brain_score_fig4"]].mean()
+        base_mean = base[[column, "brain_score_fig4"]].mean()
+        base_sd = base_by_seed.std(ddof=1) if len(base_by_seed) > 1 else pd.Series(np.nan, index=base_mean.index)
+        baseline = {"baseline_top1": base_mean[column], "baseline_top1_sd": base_sd[column],
+                    "baseline_brain_score": base_mean["brain_score_fig4"],
+                    "baseline_brain_score_sd": base_sd["brain_score_fig4"],
+                    "chance_top1": group["chance_top1"].dropna().iloc[0] if group["chance_top1"].notna().any()
+                    else np.nan}
+        for fig_group, variant, name in FIG4_ROWS:
+            runs = group[group["model_name"] == name]
+            if name in defaults and runs.empty:
+                runs = base  # the default row is CORnet-S itself
+            if runs.empty:
+                continue
+            deltas = {column: [], "brain_score_fig4": []}
+            for _, run in runs.iterrows():
+                ref = base_by_seed.loc[run["seed"]] if run["seed"] in base_by_seed.index else base_mean
+                for measure in deltas:
+                    deltas[measure].append(100.0 * (run[measure] - ref[measure]) / ref[measure])
+            t, b = np.asarray(deltas[column], float), np.asarray(deltas["brain_score_fig4"], float)
+            rows.append({"group": fig_group, "variant": variant,
+                         "delta_top1_pct": float(np.mean(t)),
+                         "delta_top1_pct_sd": float(np.std(t, ddof=1)) if len(t) > 1 else np.nan,
+                         "delta_brain_score_pct": float(np.mean(b)),
+                         "delta_brain_score_pct_sd": float(np.std(b, ddof=1)) if len(b) > 1 else np.nan,
+                         "n_seeds": len(runs), "source": source, "preset": preset, "top1_measure": column,
+                         "top1": float(runs[column].mean()), "brain_score": float(runs["brain_score_fig4"].mean()),
+                         **baseline})
+    return pd.DataFrame(rows, columns=["group", "variant", "delta_top1_pct", "delta_top1_pct_sd",
+                                       "delta_brain_score_pct", "delta_brain_score_pct_sd", "n_seeds", "source",
+                                       "preset", "top1_measure", "top1", "brain_score", "baseline_top1",
+                                       "baseline_top1_sd", "baseline_brain_score", "baseline_brain_score_sd",
+                                       "chance_top1"])
+
+
+def _has_model_overrides(frame: pd.DataFrame) -> pd.Series:
+    """Rows whose model_config changes the architecture (anything beyond width/size/classes)."""
+    neutral = {"width", "image_size", "num_classes"}
+    if "model_config" not in frame:
+        return pd.Series(False, index=frame.index)
+    return frame["model_config"].map(lambda config: bool(set(config or {}) - neutral))
+
+
+def load_circuitry_results(results_dir: str | os.PathLike | None, preset: str | None = None) -> pd.DataFrame | None:
+    """Recomputed Fig. 4 deltas from the result files in ``results_dir`` (None → none).
+
+    ``preset`` selects whose results to show; None takes the preset of the newest result file.
+    """
+    from .common import read_results_dir
+
+    results = read_results_dir(results_dir)
+    if results is None or results.empty:
+        return None
+    if preset is None:
+        preset = results["preset"].iloc[-1]  # read_results sorts by creation time
+    chosen = results[results["preset"] == preset]
+    if chosen.empty:
+        raise ValueError(f"no results with preset {preset!r} in {results_dir}; found {sorted(results.preset.unique())}")
+    deltas = circuitry_deltas(chosen)
+    return None if deltas.empty else deltas
+
+
 
 
 def circuitry_table(published: pd.DataFrame, recomputed: pd.DataFrame | None = None) -> pd.DataFrame:
@@ -35,13 +142,14 @@ def format_circuitry_table(table: pd.DataFrame) -> pd.DataFrame:
         "Δ ImageNet top-1, % (published)": table["delta_imagenet_top1_pct"].map(signed),
         "Δ Brain-Score, % (published)": table["delta_brain_score_pct"].map(signed),
     })
-    for column, label in DELTAS:
-        if f"recomputed_{column}" in table:
-            values = table[f"recomputed_{column}"].map(lambda v: "–" if pd.isna(v) else f"{v:+.1f}")
-            sd = table.get(f"recomputed_{column}_sd")
+    for column, _ in DELTAS:
+        recomputed = f"recomputed_{RECOMPUTED[column]}"
+        if recomputed in table:
+            values = table[recomputed].map(lambda v: "–" if pd.isna(v) else f"{v:+.1f}")
+            sd = table.get(f"{recomputed}_sd")
             if sd is not None:
                 values = values + sd.map(lambda v: "" if pd.isna(v) else f" ± {v:.1f}")
-            out[f"{label} (recomputed)"] = values
+            out[f"{_recomputed_label(table, column)} (recomputed)"] = values
     for column, label in (("top1", "top-1 (recomputed)"), ("brain_score", "Brain-Score (recomputed)")):
         if f"recomputed_{column}" in table:  # the absolute values behind the deltas
             out[label] = table[f"recomputed_{column}"].map(lambda v: "–" if pd.isna(v) else f"{v:.3f}")
@@ -59,7 +167,7 @@ def agreement(table: pd.DataFrame) -> pd.DataFrame:
 
     rows = []
     for column, label in (("delta_imagenet_top1_pct", "top-1"), ("delta_brain_score_pct", "Brain-Score")):
-        recomputed = f"recomputed_{column}"
+        recomputed = f"recomputed_{RECOMPUTED[column]}"
         if recomputed not in table:
             continue
         both = table[~table["is_default"].astype(bool)].dropna(subset=[column, recomputed])
@@ -75,14 +183,15 @@ def plot_fig4(table: pd.DataFrame) -> plt.Figure:
     """Dot plot of the deltas per variant, grouped as in the paper; default rows in bold."""
     rows = table.reset_index(drop=True)
     y = np.arange(len(rows))[::-1]
-    has_recomputed = "recomputed_delta_imagenet_top1_pct" in rows
+    has_recomputed = "recomputed_delta_top1_pct" in rows
     # Recomputed deltas get their own panels: on small simulated presets they can be far larger
     # than the published ±8%, and a shared axis would flatten the published values.
     panels = [(column, f"{label}\n(published)", False) for column, label in DELTAS]
     if has_recomputed:
         sources = rows["recomputed_source"].dropna() if "recomputed_source" in rows else pd.Series([], dtype=str)
         source = sources.iloc[0] if len(sources) else "simulated"
-        panels += [(f"recomputed_{column}", f"{label}\n(recomputed, {source})", True) for column, label in DELTAS]
+        panels += [(f"recomputed_{RECOMPUTED[column]}", f"{_recomputed_label(rows, column)}\n(recomputed, {source})",
+                    True) for column, _ in DELTAS]
     defaults = rows["is_default"].to_numpy(bool)
     with paper_style():
         fig, axes = plt.subplots(1, len(panels), figsize=(5 * len(panels), 0.28 * len(rows) + 1.4), sharey=True)
@@ -116,7 +225,7 @@ def plot_fig4(table: pd.DataFrame) -> plt.Figure:
 
 def recomputed_summary(recomputed: pd.DataFrame, table: pd.DataFrame) -> str:
     """One paragraph for the page: the recomputed baseline against chance, and the agreement with
-    the published deltas (``recomputed``: :func:`cornet_repro.results.circuitry_deltas`;
+    the published deltas (``recomputed``: :func:`circuitry_deltas`;
     ``table``: :func:`circuitry_table` with it joined)."""
     r = recomputed.iloc[0]
     top1 = "ImageNet top-1" if r.top1_measure == "imagenet_top1" else "top-1 on the simulated validation set"

@@ -2,14 +2,42 @@
 
 from __future__ import annotations
 
+import os
+from pathlib import Path
+
 import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 from scipy import stats
 
+from ..results import read_result, read_results
 from .style import CIRCUIT_MAGENTA, SOURCE_STYLE, paper_style
 
 PUBLISHED_R_TEXT = "r = .25 (p < 1e-6)"
+
+
+def read_ost_pairs(results_dir: str | os.PathLike, *, model_name: str = "cornet_s") -> pd.DataFrame | None:
+    """Per-image OSTs of the newest ``model_name`` result with OST pairs (None if there is none).
+
+    Columns: ``stimulus_id``, ``model_ost_ms``, ``monkey_ost_ms`` (NaN where the model or the
+    monkey has no OST), plus ``model``, ``preset``, ``source``, ``seed``, ``path``.
+    """
+    results_dir = Path(results_dir)
+    table = read_results(results_dir)
+    for _, row in table[table["model_name"] == model_name].iloc[::-1].iterrows():
+        pairs = read_result(row["path"]).get("ost_pairs")
+        if pairs:
+            frame = pd.DataFrame(pairs).astype({"model_ost_ms": float, "monkey_ost_ms": float})
+            return frame.assign(model=row["model"], preset=row["preset"], source=row["source"], seed=row["seed"],
+                                path=row["path"])
+    return None
+
+
+def load_ost_results(results_dir: str | os.PathLike | None) -> pd.DataFrame | None:
+    """Per-image OSTs (``model_ost_ms``, ``monkey_ost_ms``) of the CORnet-S result in ``results_dir``."""
+    if results_dir is None or str(results_dir) == "":
+        return None
+    return read_ost_pairs(results_dir)
 
 
 def bin_osts(model_ost: np.ndarray, monkey_ost: np.ndarray, n_bins: int = 5) -> pd.DataFrame:

@@ -92,13 +92,14 @@ def plot_time_course(experiment: SimulatedExperiment) -> plt.Figure:
 
 def experiment_summary(experiment: SimulatedExperiment) -> dict[str, Any]:
     """Sizes and ceilings of the simulated experiment, as the book quotes them."""
-    from .. import scoring
     from ..metrics.behavior import behavioral_ceiling
-    from ..metrics.ceiling import internal_consistency
+    from ..protocol import NEURAL_REGIONS
+    from ..scoring import NeuralBenchmark
 
     config = experiment.config
-    ceilings = {region: float(internal_consistency(scoring.neural_target(experiment.neural, region)[1]).value)
-                for region in ("V4", "IT")}
+    # the ceilings the V4 and IT benchmarks divide by
+    ceilings = {region: float(NeuralBenchmark(experiment.neural, experiment.stimulus_set, region).ceiling.value)
+                for region in NEURAL_REGIONS}
     ost = np.asarray(experiment.ost.values, dtype=float)
     return {"n_images": len(experiment.stimuli), "n_categories": config.n_categories, "n_objects": config.n_objects,
             "n_v4": config.n_v4, "n_it": config.n_it, "n_repetitions": config.n_repetitions,

@@ -7,7 +7,7 @@ import pandas as pd
 from .. import selections
 from ..data.published import LABELS
 
-COLUMNS = ("brain_score", "v4", "it", "behavior", "ost", "imagenet_top1", "cifar100_top1", "it_new_neurons",
+COLUMNS = ("brain_score", "V4", "IT", "behavior", "OST", "imagenet_top1", "cifar100_top1", "it_new_neurons",
            "it_new_images", "behavior_new_images", "depth")
 
 

@@ -6,6 +6,7 @@ import numpy as np
 import xarray as xr
 
 from cornet_repro.assemblies import behavioral_assembly, neural_assembly, probabilities_assembly
+from cornet_repro.protocol import OST_TIME_BINS
 
 
 def linear_population(n_stimuli: int = 1200, n_features: int = 10, n_neuroids: int = 30,
@@ -89,7 +90,7 @@ def planted_ost_world(n_images: int = 200, n_objects: int = 5, n_features: int =
     planted times decode better and cross the threshold first.
     """
     rng = np.random.default_rng(seed)
-    starts = np.arange(70, 250, 10)
+    starts = np.asarray([start for start, _ in OST_TIME_BINS])
     truth_idx = np.arange(n_images) % n_objects
     objects = np.array([f"obj{k}" for k in range(n_objects)])
     planted = rng.uniform(60, 200, size=n_images)  # ms

@@ -3,19 +3,17 @@
 Multinomial logistic regression (scikit-learn, L-BFGS); C searched over 10 log-spaced values in
 [0.0005, 0.05] on a 40,000 / 10,000 split of the training set; the best C is refit on the whole
 training set (Kornblith et al.'s protocol) and scored by accuracy on the test set. Sizes are
-parameters, so the function runs on small synthetic data in tests.
+parameters, so the function runs on small synthetic data in tests. The data set itself is read by
+:func:`cornet_repro.data.cifar100.load_cifar100`.
 """
 
 from __future__ import annotations
-
-import os
-from pathlib import Path
 
 import numpy as np
 
 from .score import Score
 
-__all__ = ["C_GRID", "linear_transfer", "load_cifar100"]
+__all__ = ["C_GRID", "linear_transfer"]
 
 #: the paper's search range
 C_GRID = np.logspace(np.log10(0.0005), np.log10(0.05), 10)
@@ -76,30 +74,3 @@ def linear_transfer(
     return Score(value=acc, error=err, error_kind="binomial_se", metric="cifar100_transfer",
                  details={"best_C": best, "validation_accuracy": dict(zip(map(float, C_grid), val_acc)),
                           "n_train": len(X), "n_search_train": n_fit, "n_test": len(yt)})
-
-
-def load_cifar100(root: str | os.PathLike | None = None, *, download: bool | None = None,
-                  transform=None):
-    """CIFAR-100 (train, test) as torchvision datasets.
-
-    ``root`` defaults to ``$CORNET_REPRO_CACHE/cifar100`` (``~/.cache/cornet_repro/cifar100``).
-    Downloads when ``download`` (default: when the files are absent); offline, raises with where to
-    put ``cifar-100-python.tar.gz`` (or its extracted ``cifar-100-python/`` folder).
-    """
-    from torchvision.datasets import CIFAR100
-
-    from ..data.fetch import cache_dir
-
-    root = Path(root) if root is not None else cache_dir() / "cifar100"
-    present = (root / "cifar-100-python" / "train").is_file() and (root / "cifar-100-python" / "test").is_file()
-    if download is None:
-        download = not present
-    try:
-        train = CIFAR100(str(root), train=True, download=download, transform=transform)
-        test = CIFAR100(str(root), train=False, download=download, transform=transform)
-    except Exception as error:  # network failure or missing files
-        raise FileNotFoundError(
-            f"CIFAR-100 is not available under {root} and could not be downloaded ({error}). "
-            f"Download https://www.cs.toronto.edu/~kriz/cifar-100-python.tar.gz and put it (or its "
-            f"extracted 'cifar-100-python/' folder) in {root}, or pass root=<folder holding it>.") from error
-    return train, test

@@ -1,8 +1,9 @@
 """Configuration of CORnet-S and of the circuitry variants of the paper's Fig. 4.
 
 :class:`CORnetSConfig` defaults to CORnet-S exactly as published (and as in the official code).
-Each field spans one group of rows of Fig. 4; :data:`FIG4_PRESETS` holds one named config per row
-and :data:`FIG4_ROWS` links every row label of the figure to its preset name.
+Each field spans one group of rows of Fig. 4; :data:`FIG4_VARIANTS` holds one named config per row
+(a *variant*: usable as ``get_model(name)``) and :data:`FIG4_ROWS` links every row label of the
+figure to its variant name.
 
 Fig. 4 is terse, so several variants need an interpretation. The choices made here are:
 
@@ -44,7 +45,7 @@ import math
 from dataclasses import dataclass
 from typing import Any
 
-__all__ = ["CORnetSConfig", "FIG4_PRESETS", "FIG4_ROWS", "fig4_preset"]
+__all__ = ["CORnetSConfig", "FIG4_VARIANTS", "FIG4_ROWS", "fig4_variant"]
 
 _GATES = ("hard", "soft")
 _NORMS = ("batch", "group")
@@ -196,7 +197,7 @@ def _check_choice(name: str, value: object, allowed: tuple) -> None:
 
 _DEFAULT = CORnetSConfig()
 
-# One row per row of Fig. 4: (group label, variant label, preset name). Labels are spelled as in
+# One row per row of Fig. 4: (group label, variant label, variant name). Labels are spelled as in
 # the figure (and as in the transcription ../shared/reference/published/fig4_*.csv) so that
 # published deltas can be joined on (group, variant).
 FIG4_ROWS: tuple[tuple[str, str, str], ...] = (
@@ -224,7 +225,7 @@ FIG4_ROWS: tuple[tuple[str, str, str], ...] = (
     ("Number of model areas", "5", "cornet_s_areas_5"),
 )
 
-FIG4_PRESETS: dict[str, CORnetSConfig] = {
+FIG4_VARIANTS: dict[str, CORnetSConfig] = {
     "cornet_s_steps_1_1_1": _DEFAULT.replace(times=(1, 1, 1)),
     "cornet_s_steps_2_2_2": _DEFAULT.replace(times=(2, 2, 2)),
     "cornet_s_steps_2_4_2": _DEFAULT,
@@ -250,10 +251,10 @@ FIG4_PRESETS: dict[str, CORnetSConfig] = {
 }
 
 
-def fig4_preset(group: str, variant: str) -> CORnetSConfig:
+def fig4_variant(group: str, variant: str) -> CORnetSConfig:
     """The config of the Fig. 4 row with these labels (as spelled in the figure)."""
     for row_group, row_variant, name in FIG4_ROWS:
         if row_group == group and row_variant == variant:
-            return FIG4_PRESETS[name]
+            return FIG4_VARIANTS[name]
     raise ValueError(
         f"no Fig. 4 row ({group!r}, {variant!r}); rows: {[(g, v) for g, v, _ in FIG4_ROWS]}")

@@ -22,8 +22,6 @@ V1 (2) + 3 areas x (conv_input + conv1..conv3) + decoder = 15; CORnet-RT/R: 4 x 
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Mapping
-from typing import TYPE_CHECKING
 
 import networkx as nx
 import torch
@@ -31,10 +29,7 @@ import torch.fx
 import torch.nn.functional as F
 from torch import nn
 
-if TYPE_CHECKING:
-    import pandas as pd
-
-__all__ = ["LAYER_TYPES", "depth", "depth_table", "layer_graph"]
+__all__ = ["LAYER_TYPES", "depth", "layer_graph"]
 
 #: Modules that count as one layer.
 LAYER_TYPES: tuple[type[nn.Module], ...] = (
@@ -132,60 +127,3 @@ def depth(model: nn.Module, concrete_args: dict | None = None) -> int:
         weight = len(condensed.nodes[component]["members"])
         best[component] = weight + max((best[p] for p in condensed.predecessors(component)), default=0)
     return max(best.values())
-
-
-def depth_table(names: Iterable[str] | None = None,
-                published: Mapping[str, float] | None = None,
-                build: Callable[[str], nn.Module] | None = None) -> pd.DataFrame:
-    """Computed vs published depth of each model, as a ``pandas.DataFrame``.
-
-    Args:
-        names: registry names (default: the CORnets and every torchvision baseline in
-            :func:`cornet_repro.models.list_models`).
-        published: published depth per *published* model name (e.g. ``{'ResNet-18': 18}``). By
-            default read from :func:`cornet_repro.data.published.load_scores` (columns ``model``
-            and ``depth``); when that loader is unavailable the published column is empty.
-        build: ``name -> nn.Module`` (default: :func:`get_model` on the meta device).
-
-    Columns: ``name``, ``published_name``, ``depth`` (computed), ``published_depth``, ``match``.
-    """
-    import pandas as pd
-
-    from . import zoo
-
-    if names is None:
-        names = [n for n in zoo.list_models() if n in zoo.PUBLISHED_NAMES]
-    if published is None:
-        published = _published_depths()
-    if build is None:
-        def build(name: str) -> nn.Module:
-            with torch.device("meta"):
-                return zoo.get_model(name)
-
-    rows = []
-    for name in names:
-        published_name = zoo.PUBLISHED_NAMES.get(name)
-        value = published.get(published_name) if published_name is not None else None
-        value = None if value is None or value != value else int(value)  # NaN -> None
-        computed = depth(build(name))
-        rows.append({"name": name, "published_name": published_name, "depth": computed,
-                     "published_depth": value,
-                     "match": None if value is None else computed == value})
-    table = pd.DataFrame(rows)
-    table["published_depth"] = table["published_depth"].astype("Int64")
-    table["match"] = table["match"].astype("boolean")
-    return table
-
-
-def _published_depths() -> dict[str, float]:
-    try:
-        from cornet_repro.data.published import load_scores
-    except ImportError:
-        import warnings
-        warnings.warn("cornet_repro.data.published.load_scores is not available: the published "
-                      "depths are left empty (pass published={...} to fill them)", stacklevel=3)
-        return {}
-    scores = load_scores()
-    rows = scores[["model", "depth"]].dropna()
-    return dict(zip(rows["model"], rows["depth"].astype(float)))
-

@@ -24,6 +24,8 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import TypeVar
 
+from ..protocol import OST_TIME_BINS, time_bins
+
 __all__ = [
     "CORNET_S_TIME_MAPPING", "CORNET_Z_TIME_MAPPING", "OST_TIME_BINS", "RULES", "outputs_on_bins",
     "overlapping_steps", "scaled_time_mapping", "select_step", "step_windows", "steps_for_bins",
@@ -50,19 +52,6 @@ CORNET_Z_TIME_MAPPING: dict[str, tuple[float, float, int]] = {
 }
 
 RULES = ("nearest_start", "contains")
-
-
-def time_bins(start: int = 70, stop: int = 250, width: int = 10) -> list[tuple[int, int]]:
-    """Consecutive ``[start, end)`` bins of ``width`` ms covering ``[start, stop)``."""
-    if width <= 0 or stop <= start or (stop - start) % width:
-        raise ValueError(
-            f"time_bins(start={start}, stop={stop}, width={width}): need width > 0 and stop - start "
-            "a positive multiple of width")
-    return [(s, s + width) for s in range(start, stop, width)]
-
-
-#: The 10 ms bins of the OST benchmark (Kar 2019): starts 70, 80, ..., 240.
-OST_TIME_BINS: list[tuple[int, int]] = time_bins(70, 250, 10)
 
 
 def _area(area: str, mapping: TimeMapping) -> tuple[float, float, int]:

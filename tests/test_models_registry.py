@@ -5,15 +5,15 @@ from __future__ import annotations
 import pytest
 import torch
 
-from cornet_repro.models import (FIG4_PRESETS, CORnetR, CORnetRT, CORnetS, CORnetZ, get_model, list_models,
+from cornet_repro.models import (FIG4_VARIANTS, CORnetR, CORnetRT, CORnetS, CORnetZ, get_model, list_models,
                                  region_layers)
-from cornet_repro.models.zoo import TORCHVISION_MODELS
+from cornet_repro.models.registry import TORCHVISION_MODELS
 
 
 def test_names() -> None:
     names = list_models()
     assert {"cornet_s", "cornet_z", "cornet_rt", "cornet_r", "resnet50", "inception_v3"} <= set(names)
-    assert set(FIG4_PRESETS) <= set(names) and len(names) == len(set(names))
+    assert set(FIG4_VARIANTS) <= set(names) and len(names) == len(set(names))
 
 
 def test_unknown_name_lists_valid_names() -> None:

@@ -1,9 +1,11 @@
-"""Model registry: the CORnet family, the Fig. 4 presets and the torchvision baselines.
+"""Model registry: the CORnet family, the Fig. 4 variants and the torchvision baselines.
 
 ``get_model(name)`` builds a randomly initialised model (offline by default);
 ``get_model(name, pretrained=True)`` loads published ImageNet weights (a cached, hash-verified
 download; offline it fails with a message naming the URL and where to put the file).
-``region_layers(name)`` gives the module names to record activations from.
+``region_layers(name)`` gives the module names to record activations from;
+``is_cornet_s_family(name)`` is the one check of "CORnet-S or one of its Fig. 4 variants", whose
+config (``width``, ``times``, ...) also decides its layers.
 """
 
 from __future__ import annotations
@@ -11,20 +13,17 @@ from __future__ import annotations
 import difflib
 import os
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any, Mapping
 
 import torch
 from torch import nn
 
-from . import checkpoints
-from .config import FIG4_PRESETS, FIG4_ROWS, CORnetSConfig
+from .config import FIG4_VARIANTS, CORnetSConfig
 from .cornet import CORnetR, CORnetRT, CORnetS, CORnetZ
+from .weights import load_weights, official_url, resolve_weights
 
-if TYPE_CHECKING:
-    import pandas as pd
-
-__all__ = ["CORNET_MODELS", "PUBLISHED_NAMES", "TORCHVISION_MODELS", "fig4_preset_table",
-           "get_model", "list_models", "region_layers"]
+__all__ = ["CORNET_MODELS", "PUBLISHED_NAMES", "TORCHVISION_MODELS", "build_model", "get_model",
+           "is_cornet_s_family", "layer_config", "list_models", "region_layers"]
 
 CORNET_MODELS = ("cornet_z", "cornet_r", "cornet_rt", "cornet_s")
 TORCHVISION_MODELS = (
@@ -56,9 +55,30 @@ PUBLISHED_NAMES: dict[str, str] = {
 }
 
 
+def is_cornet_s_family(name: str) -> bool:
+    """CORnet-S or one of its Fig. 4 variants: built from a :class:`CORnetSConfig`."""
+    return name == "cornet_s" or name in FIG4_VARIANTS
+
+
+def build_model(name: str, model_config: Mapping[str, Any] | None = None, *, num_classes: int,
+                image_size: int | None = None) -> nn.Module:
+    """A model to train: ``get_model(name, num_classes=..., **model_config)``; the CORnet-S family
+    also takes the training ``image_size`` (its nominal input size)."""
+    kwargs: dict[str, Any] = {"num_classes": num_classes}
+    if image_size is not None and is_cornet_s_family(name):
+        kwargs["image_size"] = image_size
+    kwargs.update(model_config or {})
+    return get_model(name, **kwargs)
+
+
+def layer_config(name: str, model_config: Mapping[str, Any] | None) -> dict[str, Any]:
+    """The part of a model's config that decides its layers (CORnet-S family: all of it)."""
+    return dict(model_config or {}) if is_cornet_s_family(name) else {}
+
+
 def list_models() -> list[str]:
     """Every name :func:`get_model` accepts."""
-    return [*CORNET_MODELS, *FIG4_PRESETS, *TORCHVISION_MODELS]
+    return [*CORNET_MODELS, *FIG4_VARIANTS, *TORCHVISION_MODELS]
 
 
 def _unknown(name: str) -> ValueError:
@@ -73,18 +93,18 @@ def get_model(name: str, pretrained: bool = False, *, cache_dir: str | os.PathLi
     """Build a model by registry name (see :func:`list_models`).
 
     Args:
-        name: ``'cornet_s'``, ``'cornet_z'``, ``'cornet_rt'``, ``'cornet_r'``, a Fig. 4 preset
+        name: ``'cornet_s'``, ``'cornet_z'``, ``'cornet_rt'``, ``'cornet_r'``, a Fig. 4 variant
             (``'cornet_s_steps_1_1_1'``, ...) or a torchvision architecture (``'resnet50'``, ...).
         pretrained: load the published ImageNet weights (official CORnet checkpoints or
             torchvision's weights); needs the network once, then the cache.
         cache_dir: where CORnet checkpoints are cached (default ``$CORNET_REPRO_CACHE`` or
             ``~/.cache/cornet_repro``); torchvision weights go to torch.hub's cache.
-        **config: CORnet-S / preset: :class:`CORnetSConfig` fields (e.g. ``width=0.25``);
+        **config: CORnet-S / Fig. 4 variant: :class:`CORnetSConfig` fields (e.g. ``width=0.25``);
             CORnet-RT/R: ``times``, ``num_classes``; CORnet-Z: ``num_classes``; torchvision:
             keyword arguments of its builder.
     """
-    if name in ("cornet_s", *FIG4_PRESETS):
-        base = FIG4_PRESETS.get(name, CORnetSConfig())
+    if is_cornet_s_family(name):
+        base = FIG4_VARIANTS.get(name, CORnetSConfig())
         cfg = base.replace(**config) if config else base
         model: nn.Module = CORnetS(cfg)
         if pretrained:
@@ -92,8 +112,8 @@ def get_model(name: str, pretrained: bool = False, *, cache_dir: str | os.PathLi
             if cfg.replace(image_size=224) != CORnetSConfig():
                 raise ValueError(
                     f"pretrained weights exist only for the official CORnet-S architecture, not for "
-                    f"{name!r} with {config or 'its preset config'}; use pretrained=False")
-            checkpoints.load_checkpoint(model, checkpoints.official_url("cornet_s"), cache_dir)
+                    f"{name!r} with {config or 'its variant config'}; use pretrained=False")
+            load_weights(model, official_url("cornet_s"), cache_dir)
         return model
     if name in ("cornet_z", "cornet_rt", "cornet_r"):
         allowed = {"num_classes"} | ({"times"} if name != "cornet_z" else set())
@@ -105,7 +125,7 @@ def get_model(name: str, pretrained: bool = False, *, cache_dir: str | os.PathLi
         cls = {"cornet_z": CORnetZ, "cornet_rt": CORnetRT, "cornet_r": CORnetR}[name]
         model = cls(**config)
         if pretrained:
-            checkpoints.load_checkpoint(model, checkpoints.official_url(name), cache_dir)
+            load_weights(model, official_url(name), cache_dir)
         return model
     if name in TORCHVISION_MODELS:
         return _torchvision_model(name, pretrained, **config)
@@ -124,7 +144,7 @@ def _torchvision_model(name: str, pretrained: bool, **kwargs: Any) -> nn.Module:
     # Fetch into torch.hub's cache with our verified, atomic download, so an offline failure
     # names the URL and the place to put the file; torchvision then finds it there.
     hub_dir = Path(torch.hub.get_dir()) / "checkpoints"
-    checkpoints.resolve_checkpoint(weights.url, hub_dir)
+    resolve_weights(weights.url, hub_dir)
     return torchvision.models.get_model(name, weights=weights, **kwargs)
 
 
@@ -139,8 +159,8 @@ def region_layers(name: str, **config: Any) -> dict[str, list[str]]:
     ``'V4'`` and ``'IT'`` entries list *candidate* layers (Brain-Score picks the best one per
     region) and ``'behavior'`` is the penultimate (pooled feature) layer.
     """
-    if name in ("cornet_s", *FIG4_PRESETS):
-        base = FIG4_PRESETS.get(name, CORnetSConfig())
+    if is_cornet_s_family(name):
+        base = FIG4_VARIANTS.get(name, CORnetSConfig())
         areas = (base.replace(**config) if config else base).area_names
     elif name in ("cornet_z", "cornet_rt", "cornet_r"):
         areas = ("V1", "V2", "V4", "IT")
@@ -182,24 +202,3 @@ def _torchvision_layers(name: str) -> tuple[list[str], str]:
         mixed = [n for n in modules if n.startswith("Mixed_") and "." not in n]
         return mixed + ["avgpool"], "avgpool"
     raise _unknown(name)
-
-
-def fig4_preset_table(**config: Any) -> pd.DataFrame:
-    """One row per Fig. 4 row: group, variant, preset name, parameter count and depth.
-
-    Models are built on the meta device (no memory, no compute); ``config`` overrides fields
-    of every preset (e.g. ``width=0.25``).
-    """
-    import pandas as pd
-
-    from .depth import depth
-
-    rows = []
-    for group, variant, preset in FIG4_ROWS:
-        with torch.device("meta"):
-            model = get_model(preset, **config)
-        rows.append({"group": group, "variant": variant, "preset": preset,
-                     "is_default": FIG4_PRESETS[preset] == CORnetSConfig(),
-                     "n_parameters": sum(p.numel() for p in model.parameters()),
-                     "depth": depth(model)})
-    return pd.DataFrame(rows)

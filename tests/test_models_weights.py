@@ -1,4 +1,4 @@
-"""Loading official-style checkpoints: nesting, prefixes, hash verification, cached URL downloads."""
+"""Loading official-style weights: nesting, prefixes, hash verification, cached URL downloads."""
 
 from __future__ import annotations
 
@@ -14,8 +14,9 @@ import pytest
 import torch
 from torch import nn
 
-from cornet_repro.models import CheckpointError, CORnetZ, get_model, load_checkpoint, load_state_dict
-from cornet_repro.models import checkpoints
+import cornet_repro.cache as cache_module
+from cornet_repro.models import CORnetZ, WeightsError, get_model, load_state_dict, load_weights
+from cornet_repro.models import weights
 
 
 def tiny_model() -> nn.Module:
@@ -47,7 +48,7 @@ def test_load_from_file(tmp_path: Path, nested: bool, prefixed: bool) -> None:
     target = tiny_model()
     for p in target.parameters():
         nn.init.zeros_(p)
-    load_checkpoint(target, path)
+    load_weights(target, path)
     for (k, a), b in zip(source.state_dict().items(), target.state_dict().values()):
         assert torch.equal(a, b), k
 
@@ -56,7 +57,7 @@ def test_official_keys_with_dataparallel_prefix(tmp_path: Path) -> None:
     # The published files: {"state_dict": {"module.V1.conv.weight": ...}, ...}
     source = CORnetZ()
     path = save(wrap(source.state_dict(), nested=True, prefixed=True), tmp_path, "cornet_z")
-    target = load_checkpoint(CORnetZ(), path)
+    target = load_weights(CORnetZ(), path)
     assert all(torch.equal(a, b) for a, b in zip(source.state_dict().values(), target.state_dict().values()))
 
 
@@ -70,23 +71,23 @@ def test_version_metadata_survives_prefix_removal(tmp_path: Path) -> None:
     path = save({"state_dict": state}, tmp_path, "old")
     loaded = load_state_dict(path)
     assert loaded._metadata["1"]["version"] == 1 and "1.weight" in loaded
-    load_checkpoint(tiny_model(), path)  # strict, no missing-key error
+    load_weights(tiny_model(), path)  # strict, no missing-key error
 
 
 def test_hash_is_verified(tmp_path: Path) -> None:
     good = save(tiny_model().state_dict(), tmp_path, "tiny")
-    checkpoints.verify_hash(good)  # no error
+    weights.verify_hash(good)  # no error
 
     wrong = tmp_path / "tiny-deadbeef.pth"
     shutil.copy(good, wrong)
-    with pytest.raises(CheckpointError, match=r"tiny-deadbeef\.pth.*deadbeef"):
+    with pytest.raises(WeightsError, match=r"tiny-deadbeef\.pth.*deadbeef"):
         load_state_dict(wrong)
     load_state_dict(wrong, check_hash=False)  # the content itself is fine
 
     truncated = tmp_path / "truncated" / good.name  # right name, half the bytes
     truncated.parent.mkdir()
     truncated.write_bytes(good.read_bytes()[: good.stat().st_size // 2])
-    with pytest.raises(CheckpointError, match="corrupt or incomplete") as info:
+    with pytest.raises(WeightsError, match="corrupt or incomplete") as info:
         load_state_dict(truncated)
     assert str(truncated) in str(info.value)
 
@@ -95,27 +96,27 @@ def test_truncated_file_without_hash(tmp_path: Path) -> None:
     good = save(tiny_model().state_dict(), tmp_path, "tiny", with_hash=False)
     truncated = tmp_path / "truncated.pth"
     truncated.write_bytes(good.read_bytes()[:200])
-    with pytest.raises(CheckpointError, match="could not read checkpoint") as info:
+    with pytest.raises(WeightsError, match="could not read weights") as info:
         load_state_dict(truncated)
     assert str(truncated) in str(info.value)
-    with pytest.raises(CheckpointError, match="does not exist"):
+    with pytest.raises(WeightsError, match="does not exist"):
         load_state_dict(tmp_path / "missing.pth")
 
 
 def test_not_a_state_dict_and_mismatch(tmp_path: Path) -> None:
     path = save({"state_dict": {"epoch": 3}}, tmp_path, "bad")
-    with pytest.raises(CheckpointError, match="holds no state dict"):
+    with pytest.raises(WeightsError, match="holds no state dict"):
         load_state_dict(path)
     path = save(tiny_model().state_dict(), tmp_path, "tiny")
-    with pytest.raises(CheckpointError, match="does not fit CORnetZ"):
-        load_checkpoint(CORnetZ(), path)
+    with pytest.raises(WeightsError, match=r"do not fit CORnetZ: 10 missing key\(s\) \(IT.conv.bias, .* and 7 unexpected key\(s\) \(0.bias"):
+        load_weights(CORnetZ(), path)
 
 
 def test_hash_prefix_from_name() -> None:
-    assert checkpoints.expected_hash_prefix("cornet_s-1d3f7974.pth") == "1d3f7974"
-    assert checkpoints.expected_hash_prefix("https://x.org/a/cornet_rt-933c001c.pth") == "933c001c"
-    assert checkpoints.expected_hash_prefix("weights.pth") is None
-    assert checkpoints.official_url("cornet_s").endswith("/cornet_s-1d3f7974.pth")
+    assert weights.expected_hash_prefix("cornet_s-1d3f7974.pth") == "1d3f7974"
+    assert weights.expected_hash_prefix("https://x.org/a/cornet_rt-933c001c.pth") == "933c001c"
+    assert weights.expected_hash_prefix("weights.pth") is None
+    assert weights.official_url("cornet_s").endswith("/cornet_s-1d3f7974.pth")
 
 
 class _Server:
@@ -162,25 +163,33 @@ def test_url_download_is_cached(tmp_path: Path, monkeypatch: pytest.MonkeyPatch)
 
         # The cache directory can come from the environment.
         env_cache = tmp_path / "env-cache"
-        monkeypatch.setenv(checkpoints.CACHE_ENV, str(env_cache))
+        monkeypatch.setenv(cache_module.CACHE_ENV, str(env_cache))
         load_state_dict(server.url + path.name)
         assert (env_cache / path.name).is_file()
 
         # A download whose bytes do not match the hash in its name never lands in the cache.
         shutil.copy(path, served / "tiny-0badc0de.pth")
-        with pytest.raises(CheckpointError, match="corrupt or incomplete"):
+        with pytest.raises(WeightsError, match="wrong sha256.*nothing was written"):
             load_state_dict(server.url + "tiny-0badc0de.pth", cache)
         assert not (cache / "tiny-0badc0de.pth").exists()
-        assert not [p for p in cache.iterdir() if p.name.endswith(".tmp")]
+        assert not [p for p in cache.iterdir() if ".tmp" in p.name]
+
+        # Without a hash in its name, a file that is not loadable weights (an HTML error page
+        # served with status 200) is refused before it reaches the cache, so no later call reuses it.
+        (served / "weights.pth").write_text("<html><body>Service unavailable</body></html>")
+        with pytest.raises(WeightsError, match=r"could not download .*weights\.pth .*could not read weights"):
+            load_state_dict(server.url + "weights.pth", cache)
+        assert not (cache / "weights.pth").exists()
+        assert not [p for p in cache.iterdir() if ".tmp" in p.name]
 
 
 def test_torchvision_pretrained_offline(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     def offline(*args, **kwargs):
-        raise checkpoints.urllib.error.URLError("network is unreachable")
+        raise cache_module.urllib.error.URLError("network is unreachable")
 
-    monkeypatch.setattr(checkpoints.urllib.request, "urlopen", offline)
+    monkeypatch.setattr(cache_module.urllib.request, "urlopen", offline)
     monkeypatch.setattr(torch.hub, "_hub_dir", str(tmp_path / "hub"))
-    with pytest.raises(CheckpointError, match=r"could not download https://download\.pytorch\.org/models/resnet18-\w+\.pth") as info:
+    with pytest.raises(WeightsError, match=r"could not download https://download\.pytorch\.org/models/resnet18-\w+\.pth") as info:
         get_model("resnet18", pretrained=True)
     assert str(tmp_path / "hub" / "checkpoints" / "resnet18-") in str(info.value)
 
@@ -194,7 +203,7 @@ def _closed_port_url() -> str:
 
 def test_offline_download_names_url_and_destination(tmp_path: Path) -> None:
     url = _closed_port_url() + "cornet_s-1d3f7974.pth"
-    with pytest.raises(CheckpointError) as info:
+    with pytest.raises(WeightsError) as info:
         load_state_dict(url, tmp_path, timeout=5)
     message = str(info.value)
     assert url in message and str(tmp_path / "cornet_s-1d3f7974.pth") in message
@@ -206,14 +215,14 @@ def test_pretrained_cornet_from_mirror(tmp_path: Path, monkeypatch: pytest.Monke
     served.mkdir()
     source = CORnetZ()
     path = save(wrap(source.state_dict(), nested=True, prefixed=True), served, "cornet_z")
-    monkeypatch.setitem(checkpoints.OFFICIAL_CHECKPOINTS, "cornet_z", path.name)
+    monkeypatch.setitem(weights.OFFICIAL_WEIGHTS, "cornet_z", path.name)
     with _Server(served) as server:
-        monkeypatch.setattr(checkpoints, "BASE_URL", server.url)
+        monkeypatch.setattr(weights, "BASE_URL", server.url)
         model = get_model("cornet_z", pretrained=True, cache_dir=tmp_path / "cache")
     assert all(torch.equal(a, b) for a, b in zip(source.state_dict().values(), model.state_dict().values()))
 
     # Offline: the error says what to fetch and where to put it.
-    monkeypatch.setattr(checkpoints, "BASE_URL", _closed_port_url())
-    with pytest.raises(CheckpointError, match="place it at") as info:
+    monkeypatch.setattr(weights, "BASE_URL", _closed_port_url())
+    with pytest.raises(WeightsError, match="place it at") as info:
         get_model("cornet_rt", pretrained=True, cache_dir=tmp_path / "cache")
     assert "cornet_rt-933c001c.pth" in str(info.value) and str(tmp_path / "cache") in str(info.value)

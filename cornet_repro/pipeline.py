@@ -1,0 +1,99 @@
+"""Train → score → record: the whole path for one model, as the book's sweep and the CLI run it.
+
+:func:`score_run` scores a run directory with its own preset (what it was trained with, every
+override included) and writes one result file; :func:`train_and_score` trains a run first unless
+an identical finished run is already there.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+from pathlib import Path
+from typing import Any, Mapping
+
+from .data.brain import BrainData
+from .presets import Preset, load_preset, to_dict
+from .results import make_result, read_result, remove_results, write_result
+from .runs import FINAL_MODEL, load_run, load_training_file, run_preset
+from .scoring import Candidate, benchmarks_for, score_model
+
+__all__ = ["score_run", "train_and_score", "run_directory"]
+
+
+def score_run(run_dir: str | os.PathLike, results_dir: str | os.PathLike, *,
+              preset: Preset | str | os.PathLike | None = None, cache: str | os.PathLike | None = None,
+              pca_stimuli: Any = None, progress: bool = False) -> Path:
+    """Score the trained model in ``run_dir`` and write its result file; return the file's path.
+
+    Scored with the run's own preset (its ``score`` settings and ``brain_data``). ``preset``
+    replaces it: needed for older runs that recorded only a preset name, and used by
+    :func:`train_and_score` to rescore a finished run with new scoring settings.
+    """
+    run = load_run(run_dir)
+    if isinstance(preset, (str, os.PathLike)):
+        preset = load_preset(preset)
+    preset = preset or run.preset
+    if preset is None:
+        raise ValueError(f"{run.path} does not record its preset; pass one (tiny, small, paper or a YAML file)")
+    score = preset.score
+    brain = BrainData.build(preset.brain_data, simulated=run.config.simulated or preset.simulated, cache=cache)
+    if score.pca_components and pca_stimuli is None and run.config.data == "imagenet" and run.config.data_path:
+        from .activations import imagenet_pca_images
+        pca_stimuli = imagenet_pca_images(Path(run.config.data_path) / "val")
+    candidate = Candidate.from_registry(run.model, run.config.model, run.config.model_config,
+                                        image_size=score.image_size, batch_size=score.batch_size,
+                                        pca_components=score.pca_components, pca_stimuli=pca_stimuli,
+                                        progress=progress)
+    scored = score_model(candidate, benchmarks_for(brain, score.benchmarks))
+    top1 = run.state.get("val_top1")
+    result = make_result(scored, model_name=run.config.model, model_config=run.config.model_config,
+                         preset=preset.name, source=brain.source, seed=run.config.seed, validation_top1=top1,
+                         imagenet_top1=top1 if run.config.data == "imagenet" else None,
+                         train_config=to_dict(run.config), score_config=to_dict(score), checkpoint=run.path,
+                         data=brain.description)
+    return write_result(result, results_dir)
+
+
+def run_directory(preset: Preset, runs_dir: str | os.PathLike = "runs") -> Path:
+    """Where :func:`train_and_score` puts a run: ``<runs_dir>/<preset>/<model>-seed<seed>``."""
+    return Path(runs_dir) / preset.name / f"{preset.train.model}-seed{preset.train.seed}"
+
+
+def train_and_score(preset: Preset | str | os.PathLike, results_dir: str | os.PathLike, *,
+                    model: str | None = None, seed: int | None = None, runs_dir: str | os.PathLike = "runs",
+                    overrides: Mapping[str, Any] | None = None, resume: bool = True, fresh: bool = False,
+                    cache: str | os.PathLike | None = None) -> dict[str, Any]:
+    """Train ``model`` with ``preset`` (skipped if the same training already finished), score it,
+    write the result; return the result record.
+
+    The run directory is :func:`run_directory`. ``fresh=True`` first deletes that run and the
+    earlier results of the same model, preset and seed: the book uses it, since it re-executes
+    only when code or parameters changed.
+    """
+    from .train import train
+
+    preset = load_preset(preset) if isinstance(preset, (str, os.PathLike)) else preset
+    changes = dict(overrides or {})
+    if model is not None:
+        changes["train.model"] = model
+    if seed is not None:
+        changes["train.seed"] = seed
+    preset = preset.replace(changes) if changes else preset
+    out = run_directory(preset, runs_dir)
+    preset = preset.replace({"train.out_dir": str(out)})
+    if fresh:
+        shutil.rmtree(out, ignore_errors=True)
+        remove_results(results_dir, model_name=preset.train.model, preset=preset.name, seed=preset.train.seed)
+    if not (resume and _finished_with(out, preset)):
+        train(preset, resume=resume)
+    return read_result(score_run(out, results_dir, preset=preset, cache=cache))
+
+
+def _finished_with(out: Path, preset: Preset) -> bool:
+    """True if ``out`` holds a finished run trained exactly as ``preset`` says."""
+    if not (out / FINAL_MODEL).is_file():
+        return False
+    state = load_training_file(out / FINAL_MODEL)
+    recorded = run_preset(state, out / FINAL_MODEL)
+    return recorded is not None and to_dict(recorded.train) == to_dict(preset.train)
