@@ -407,11 +407,18 @@ def extract_time_bins(
 
 @dataclass
 class LayerSelection:
-    """Nested-CV result: the held-out score and the layer chosen in each outer split."""
+    """Nested-CV result: the held-out score, the layer chosen in each outer split, and every
+    candidate layer's own held-out score on the same splits (the *layer map*)."""
 
     score: Score
     chosen: list[str]
     inner_scores: dict[str, list[float]]  # layer → inner-CV score per outer split
+    layer_scores: dict[str, list[float]] = field(default_factory=dict)  # layer → held-out score per outer split
+
+    @property
+    def layer_map(self) -> dict[str, float]:
+        """Each candidate layer's held-out score (mean over the outer splits), in candidate order."""
+        return {name: float(np.mean(values)) for name, values in self.layer_scores.items()}
 
     @property
     def best_layer(self) -> str:
@@ -431,6 +438,8 @@ def select_layer(
     train_size: float = 0.9,
     stratification_coord: str = "object_name",
     random_state: int = 1,
+    progress: bool = False,
+    description: str = "layer search",
 ) -> LayerSelection:
     """Pick the best layer for a region on training images only, and score it on held-out ones.
 
@@ -438,7 +447,12 @@ def select_layer(
     ``inner_splits`` stratified splits *of the outer training images*; the best layer is then fit
     on all outer training images and tested on the outer test images. No test image influences the
     choice. ``model``: one assembly with a ``layer`` neuroid coord, or a mapping layer → assembly.
+    Every layer is also fit and tested on each outer split, which gives the layer map
+    (:attr:`LayerSelection.layer_scores`: what Brain-Score users ask for as per-layer scores);
+    the chosen layer's held-out score is the same number either way.
     """
+    from tqdm.auto import tqdm
+
     target = validate_neural(target, time=False, object_name=True, what="target")
     ids = np.asarray(target["stimulus_id"].values)
     if isinstance(model, xr.DataArray):
@@ -455,7 +469,8 @@ def select_layer(
     labels = np.asarray(target[stratification_coord].values)
     outer = cv_splits(len(ids), n_splits=n_splits, train_size=train_size, stratify=labels, random_state=random_state)
     chosen, inner_scores, per_split, raw = [], {n: [] for n in grams}, [], []
-    for train, test in outer:
+    layer_scores: dict[str, list[float]] = {n: [] for n in grams}
+    for train, test in tqdm(outer, desc=description, unit="split", disable=not progress):
         inner = cv_splits(len(train), n_splits=inner_splits, train_size=train_size, stratify=labels[train],
                           random_state=random_state)
         for name, K in grams.items():
@@ -463,9 +478,12 @@ def select_layer(
             inner_scores[name].append(float(np.mean(r)))
         best = max(grams, key=lambda n: inner_scores[n][-1])
         chosen.append(best)
-        r = split_correlations(grams[best], Y, train, test, n_components)
-        raw.append(r)
-        per_split.append(float(np.nanmedian(r)))
+        held_out = {}
+        for name, K in grams.items():
+            held_out[name] = split_correlations(K, Y, train, test, n_components)
+            layer_scores[name].append(float(np.nanmedian(held_out[name])))
+        raw.append(held_out[best])
+        per_split.append(layer_scores[best][-1])
     per_split = np.array(per_split)
     raw_da = xr.DataArray(np.array(raw), dims=["split", "neuroid"],
                           coords={"split": np.arange(len(outer)),
@@ -474,4 +492,4 @@ def select_layer(
     score = Score(value=float(per_split.mean()), error=sem(per_split), error_kind="sem",
                   metric="neural_predictivity (nested layer selection)", raw=raw_da,
                   details={"chosen_layers": chosen, "per_split": per_split.tolist()})
-    return LayerSelection(score=score, chosen=chosen, inner_scores=inner_scores)
+    return LayerSelection(score=score, chosen=chosen, inner_scores=inner_scores, layer_scores=layer_scores)

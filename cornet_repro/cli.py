@@ -3,6 +3,7 @@
     cornet-repro figure fig1 -p threshold 0.6 --out figures_out   # one figure notebook → PNG, PDF
     cornet-repro train --preset tiny --set epochs=3                 # train (torchrun: -m cornet_repro train)
     cornet-repro score runs/tiny                                    # score a run with its own preset
+    cornet-repro score-model torchvision:resnet18 --results-dir results/mine   # score any model
     cornet-repro simulate --preset small                            # build the simulated experiment
 
 Each ``cmd_*`` function parses nothing and computes nothing itself beyond calling the package:
@@ -185,6 +186,45 @@ def cmd_score(args: argparse.Namespace) -> int:
 
 
 # ---------------------------------------------------------------------------------------------
+# score-model
+# ---------------------------------------------------------------------------------------------
+
+def cmd_score_model(args: argparse.Namespace) -> int:
+    from .models.user import ModelSpecError
+    from .models.weights import WeightsError
+    from .own_model import MemoryError_, score_own_model
+    from .presets import PresetError
+
+    layers = [n.strip() for n in args.layers.split(",") if n.strip()] if args.layers else None
+    benchmarks = [n.strip() for n in args.benchmarks.split(",") if n.strip()] if args.benchmarks else None
+    pca_stimuli = None
+    if args.pca and not args.pca_images:
+        print("error: --pca needs --pca-images DIR, the images to fit the PCA on (Brain-Score: 1,000 ImageNet "
+              "validation images; give the val/ folder of an ImageFolder tree)", file=sys.stderr)
+        return 1
+    try:
+        if args.pca_images:
+            from .activations import imagenet_pca_images
+
+            pca_stimuli = imagenet_pca_images(args.pca_images)
+        result = score_own_model(args.model, weights=args.weights, name=args.name, layers=layers,
+                                 behavior_layer=args.behavior_layer, data=args.data, preset=args.preset,
+                                 image_size=args.image_size, batch_size=args.batch_size, pca_components=args.pca,
+                                 pca_stimuli=pca_stimuli, benchmarks=benchmarks, results_dir=args.results_dir, cache=args.cache,
+                                 check_memory=not args.no_memory_check, progress=not args.quiet,
+                                 log=lambda line: print(line, file=sys.stderr))
+    except (ModelSpecError, WeightsError, MemoryError_, PresetError, FileNotFoundError, ValueError) as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 1
+    scores = result["scores"]
+    print(json.dumps({"result": result.get("path"), "model": result["model"], "source": result["source"],
+                      "scores": {k: (v or {}).get("value") for k, v in scores.items()},
+                      "layers": {k: v.get("layer") for k, v in scores.items() if v.get("layer")},
+                      "brain_score": (result.get("brain_score") or {}).get("value")}, indent=1))
+    return 0
+
+
+# ---------------------------------------------------------------------------------------------
 # simulate
 # ---------------------------------------------------------------------------------------------
 
@@ -247,6 +287,35 @@ def build_parser() -> argparse.ArgumentParser:
     score.add_argument("--cache", help=_CACHE_HELP)
     score.add_argument("--progress", action="store_true", help="show progress bars")
     score.set_defaults(func=cmd_score)
+
+    own = sub.add_parser("score-model", help="score any PyTorch model on the paper's benchmarks (simulated by default)",
+                         description="Score any PyTorch model on the paper's benchmarks: V4 and IT choose their "
+                                     "layer among candidates on training splits only (the layer map of every "
+                                     "candidate is kept), behaviour reads the layer before the classifier. The "
+                                     "memory needed is estimated first; above what is free, nothing runs.")
+    own.add_argument("model", help="torchvision:NAME, package.module:factory (your code), or a registry name "
+                                   "such as cornet_s")
+    own.add_argument("--weights", help="a state-dict file for the model (read with torch.load(weights_only=True))")
+    own.add_argument("--layers", help="candidate layers for V4 and IT, comma-separated module names "
+                                      "(default: proposed from the architecture)")
+    own.add_argument("--behavior-layer", help="the behavioural readout layer (default: the one before the classifier)")
+    own.add_argument("--data", default="simulated", choices=("simulated", "real", "real-public"),
+                     help="simulated (offline, default), real (the paper's Brain-Score files) or real-public "
+                          "(V4 and IT on MajajHong2015.public)")
+    own.add_argument("--preset", default="small", help="whose simulated world and image size (default: small)")
+    own.add_argument("--image-size", type=int, help="input size in pixels (default: the preset's; real data: 224)")
+    own.add_argument("--batch-size", type=int, default=64)
+    own.add_argument("--pca", type=int, default=0, metavar="N",
+                     help="reduce each layer to N principal components (Brain-Score: 1000; default: off)")
+    own.add_argument("--pca-images", metavar="DIR", help="the images the PCA is fit on: one folder per class, "
+                                                         "as ImageNet's val/ (Brain-Score: 1,000 of them)")
+    own.add_argument("--benchmarks", help="comma-separated subset of V4, IT, behavior, OST")
+    own.add_argument("--name", help="the name to show in figures (default: the model spec)")
+    own.add_argument("--results-dir", default="results", help="where the result file goes (default: results)")
+    own.add_argument("--cache", help=_CACHE_HELP)
+    own.add_argument("--no-memory-check", action="store_true", help="score even above the memory estimate")
+    own.add_argument("--quiet", action="store_true", help="no progress bars")
+    own.set_defaults(func=cmd_score_model)
 
     simulate = sub.add_parser("simulate", help="generate the simulated experiment of a preset (cached)",
                               description="Generate the simulated stimuli, monkey and human data of a preset as "

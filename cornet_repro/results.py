@@ -4,13 +4,16 @@ A result file (``schema_version`` 1) holds: ``model`` (display name), ``model_na
 name), ``model_config``, ``fig4_group``/``fig4_variant`` (Fig. 4 rows), ``preset``, ``source``
 (``'simulated'`` or ``'real'``: which brain data it was scored on), ``seed``; ``scores``: per
 benchmark (``V4``, ``IT``, ``behavior``, ``OST``) the ceiled ``value`` with its ``error``, the
-``raw`` (unceiled) value and error, the ``ceiling``, and the metric's name; ``brain_score`` (the
+``raw`` (unceiled) value and error, the ``ceiling``, the metric's name and, for a region whose
+layer was chosen among candidates, the ``layer`` and ``layer_scores`` (every candidate layer's
+ceiled ``value`` and ``raw`` held-out score: the layer map); ``brain_score`` (the
 paper's composite: mean of V4, IT, behaviour, OST) and ``brain_score_fig4`` (without OST, as in
 Fig. 4), each present when all its parts were scored; ``composite``: which of the two the run's
 preset reports as its Brain-Score (``score.composite``); ``imagenet_top1`` (ImageNet validation
 top-1, only when trained on ImageNet) and ``validation_top1`` (top-1 on the training data's
-validation split, e.g. the simulated task); ``ost_pairs`` (per-image model and monkey OSTs, for
-Fig. 5); ``train`` (the training config) and ``score_config``; the ``checkpoint`` and its
+validation split, e.g. the simulated task); ``depth`` (the paper's model depth, when known);
+``memory`` (the estimate made before scoring a user's model); ``ost_pairs`` (per-image model and
+monkey OSTs, for Fig. 5); ``train`` (the training config) and ``score_config``; the ``checkpoint`` and its
 SHA-256; ``package_version``, ``git_commit``, ``created``.
 
 Files are written atomically; their names are derived from the model, preset, source, seed and
@@ -64,7 +67,7 @@ def score_record(score: Score) -> dict[str, Any]:
         raw = None if score.ceiling is not None else score
     out["raw"], out["raw_error"] = (_f(raw.value), _f(raw.error)) if raw is not None else (None, None)
     out["ceiling"] = _f(score.ceiling.value) if score.ceiling is not None else None
-    for key in ("per_split", "images_with_both", "note", "layer", "feedforward"):
+    for key in ("per_split", "images_with_both", "note", "layer", "layer_scores", "feedforward"):
         if key in score.details:
             out[key] = score.details[key]
     return out
@@ -94,10 +97,11 @@ def make_result(scored: Any, *, model_name: str, model_config: Mapping[str, Any]
                 preset: str, source: str, seed: int | None, validation_top1: float | None = None,
                 imagenet_top1: float | None = None, train_config: Mapping[str, Any] | None = None,
                 score_config: Mapping[str, Any] | None = None, checkpoint: str | os.PathLike | None = None,
-                data: Mapping[str, Any] | None = None, label: str | None = None) -> dict[str, Any]:
+                data: Mapping[str, Any] | None = None, label: str | None = None, depth: int | None = None,
+                memory: Mapping[str, Any] | None = None) -> dict[str, Any]:
     """Assemble a result record (the schema in the module docstring) from
     :func:`cornet_repro.scoring.score_model`'s :class:`~cornet_repro.scoring.ModelScores`."""
-    from . import __version__
+    from ._version import __version__
     from .models.config import FIG4_ROWS
     from .models.registry import PUBLISHED_NAMES
 
@@ -120,6 +124,7 @@ def make_result(scored: Any, *, model_name: str, model_config: Mapping[str, Any]
         "composite": (score_config or {}).get("composite", "paper"),
         "imagenet_top1": imagenet_top1, "validation_top1": validation_top1,
         "ost_pairs": ost.details.get("per_image") if ost is not None else None,
+        "depth": depth, "memory": dict(memory) if memory else None,
         "train": dict(train_config or {}), "score_config": dict(score_config or {}), "data": dict(data or {}),
         "checkpoint": str(checkpoint_path) if checkpoint_path else None,
         "checkpoint_sha256": file_hash(checkpoint_path) if checkpoint_path and checkpoint_path.is_file() else None,
@@ -202,7 +207,7 @@ def read_results(results_dir: str | os.PathLike) -> pd.DataFrame:
     for path in sorted(results_dir.glob(f"*{RESULT_SUFFIX}")):
         r = read_result(path)
         row = {k: r.get(k) for k in ("model", "model_name", "model_config", "preset", "source", "seed", "fig4_group",
-                                     "fig4_variant", "imagenet_top1", "validation_top1", "checkpoint",
+                                     "fig4_variant", "imagenet_top1", "validation_top1", "depth", "checkpoint",
                                      "git_commit", "package_version", "created")}
         for name in BENCHMARK_NAMES:
             s = r["scores"].get(name) or {}
@@ -217,11 +222,11 @@ def read_results(results_dir: str | os.PathLike) -> pd.DataFrame:
     columns = ["model", "model_name", "model_config", "preset", "source", "seed", "fig4_group", "fig4_variant",
                *[f"{n}{s}" for n in BENCHMARK_NAMES for s in ("", "_error", "_raw", "_ceiling")],
                "brain_score", "brain_score_error", "brain_score_fig4", "brain_score_fig4_error",
-               "imagenet_top1", "validation_top1", "chance_top1", "checkpoint", "git_commit", "package_version",
+               "imagenet_top1", "validation_top1", "chance_top1", "depth", "checkpoint", "git_commit", "package_version",
                "created", "path"]
     frame = pd.DataFrame(rows, columns=columns)
     numeric = [c for c in columns if c.split("_")[0] in BENCHMARK_NAMES
-               or c.startswith(("brain_score", "imagenet", "validation", "chance"))]
+               or c.startswith(("brain_score", "imagenet", "validation", "chance", "depth"))]
     frame[numeric] = frame[numeric].apply(pd.to_numeric)
     return frame.sort_values("created", kind="stable").reset_index(drop=True)
 

@@ -143,7 +143,8 @@ class NeuralBenchmark:
     ``trials``: V4 + IT trials (``region`` coord on neuroids; a ``time_bin`` dim is averaged over
     the bins inside ``window``) on ``stimuli``. ``ceiling_mode="r"``: the paper's r / ceiling.
     With several candidate layers, the layer is chosen on each outer split's training images only
-    (:func:`cornet_repro.activations.select_layer`).
+    (:func:`cornet_repro.activations.select_layer`), and every candidate layer's own held-out score
+    is kept, ceiled, as ``details["layer_scores"]`` (the layer map).
     """
 
     def __init__(self, trials: xr.DataArray, stimuli: Any, region: str, *,
@@ -175,9 +176,12 @@ class NeuralBenchmark:
 
         features = candidate.region_features(self.stimuli, self.region, self.window)
         if "layer" in features.coords and len(set(np.asarray(features["layer"].values).tolist())) > 1:
-            chosen = select_layer(features, self.target[0])
-            return ceil_score(chosen.score, self.ceiling, mode=self.ceiling_mode).with_details(
-                layer=chosen.best_layer)
+            chosen = select_layer(features, self.target[0], progress=candidate.progress,
+                                  description=f"{self.region} layer search")
+            score = ceil_score(chosen.score, self.ceiling, mode=self.ceiling_mode)
+            layer_map = {layer: {"value": ceil_score(Score(r), self.ceiling, mode=self.ceiling_mode).value, "raw": r}
+                         for layer, r in chosen.layer_map.items()}
+            return score.with_details(layer=chosen.best_layer, layer_scores=layer_map)
         raw = neural_predictivity(features, self.target[0])
         return ceil_score(raw, self.ceiling, mode=self.ceiling_mode).with_details(region=self.region)
 

@@ -16,7 +16,7 @@ from sphinx.config import Config
 from sphinx.errors import ExtensionError
 from sphinx.util import logging
 
-from . import __version__
+from ._version import __version__
 from .notebook_runner import NotebookError, run_book
 
 logger = logging.getLogger(__name__)

@@ -41,7 +41,9 @@ def copy_book(dest: Path) -> Path:
     params = load_parameters(dest)
     if "train_and_score" in params:
         params["train_and_score"].update(sweep=TEST_SWEEP, preset=TEST_PRESET)
-        (dest / "book" / "parameters.yml").write_text(yaml.safe_dump(params, sort_keys=False))
+    if "score_your_model" in params:
+        params["score_your_model"].update(preset=TEST_PRESET)
+    (dest / "book" / "parameters.yml").write_text(yaml.safe_dump(params, sort_keys=False))
     return dest
 
 

@@ -16,7 +16,7 @@ PACKAGE_DIR = Path(__file__).resolve().parents[1] / "cornet_repro"
 
 #: module-name prefixes per layer, in the order data flows (CONTRIBUTING.md, "Where things live")
 LAYERS: list[tuple[str, ...]] = [
-    ("cornet_repro", "cornet_repro.protocol", "cornet_repro.files"),
+    ("cornet_repro._version", "cornet_repro.protocol", "cornet_repro.files"),
     ("cornet_repro.cache", "cornet_repro.assemblies"),
     ("cornet_repro.models", "cornet_repro.metrics"),
     ("cornet_repro.data",),
@@ -26,20 +26,23 @@ LAYERS: list[tuple[str, ...]] = [
     ("cornet_repro.runs", "cornet_repro.training_data"),
     ("cornet_repro.train",),
     ("cornet_repro.results",),
-    ("cornet_repro.pipeline",),
+    ("cornet_repro.pipeline", "cornet_repro.own_model"),
     ("cornet_repro.stats", "cornet_repro.selections", "cornet_repro.claims", "cornet_repro.reports"),
     ("cornet_repro.figures",),
     ("cornet_repro.module_deps", "cornet_repro.notebook_runner", "cornet_repro.sphinx_ext"),
     ("cornet_repro.cli", "cornet_repro.__main__"),
+    # the package itself last: its score_model() is the public face of cornet_repro.own_model
+    ("cornet_repro",),
 ]
 
 
 def layer(module: str) -> int:
-    """The layer of a module: the longest prefix that names it."""
+    """The layer of a module: the longest prefix that names it (the package name only itself)."""
     best, rank = -1, None
     for i, prefixes in enumerate(LAYERS):
         for prefix in prefixes:
-            if (module == prefix or module.startswith(prefix + ".")) and len(prefix) > best:
+            inside = module == prefix or (module.startswith(prefix + ".") and prefix != "cornet_repro")
+            if inside and len(prefix) > best:
                 best, rank = len(prefix), i
     if rank is None:
         raise KeyError(module)

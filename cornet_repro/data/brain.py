@@ -108,6 +108,21 @@ class BrainData:
                    test_stimuli, test_ids, ost_raw, ost_stimuli,
                    {"neural": neural, "behavior": behavior, "behavior_fitting": behavior_fitting, "ost": ost})
 
+    @classmethod
+    def real_public(cls, *, cache: str | os.PathLike | None = None,
+                    neural: str = "MajajHong2015.public") -> "BrainData":
+        """V4 and IT recordings that anyone can download (``MajajHong2015.public``: the low- and
+        medium-variation HvM images). Not what the paper scored (its V4/IT benchmarks use the
+        high-variation ``.private`` images); no behaviour or OST data: score V4 and IT only."""
+        from .brainio import load_assembly
+        from .catalog import dataset
+        from .fetch import fetch_assembly, load_stimuli
+
+        stimuli = load_stimuli(dataset(neural).stimulus_set, cache=cache)
+        trials = load_assembly(fetch_assembly(neural, cache=cache), stimulus_set=stimuli)
+        return cls("real", trials, stimuli, None, None, np.asarray([]), None, np.asarray([]), None, None,
+                   {"neural": neural, "public": True})
+
 
 def _with_object_name(stimuli):
     """The stimulus set with an ``object_name`` column (the behavioural readout's labels):
