@@ -62,13 +62,12 @@ def plot_on_published(scores: pd.DataFrame, result: Mapping[str, Any]) -> plt.Fi
     published models in green (CORnet-S red), the scored model in its data source's style."""
     source = result["source"]
     style = SOURCE_STYLE[source]
-    name = result["model"]
     bs = (result.get("brain_score") or {}).get("value")
     top1, depth = result.get("imagenet_top1"), result.get("depth")
-    label = f"{name} ({source} data{', not comparable' if source == 'simulated' else ''})"
+    mine = f"{result['model']} ({source}{', not comparable' if source == 'simulated' else ''})"
     named = selections.named_models(scores)
     with paper_style():
-        fig, axes = plt.subplots(2, 1, figsize=(6.4, 7.2))
+        fig, axes = plt.subplots(2, 1, figsize=(6.4, 8.4), layout="constrained")
         for ax, x, xlabel, value in ((axes[0], "imagenet_top1", "ImageNet top-1", top1),
                                      (axes[1], "depth", "model depth (log scale)", depth)):
             shown = named.dropna(subset=[x, "brain_score"])
@@ -78,17 +77,18 @@ def plot_on_published(scores: pd.DataFrame, result: Mapping[str, Any]) -> plt.Fi
                        label="published models")
             ax.scatter(cornet[x], cornet["brain_score"], s=55, color=CORNET_RED, zorder=5, label="CORnet-S (published)")
             if bs is not None and value is not None:
-                ax.scatter([value], [bs], label=label, **style)
+                ax.scatter([value], [bs], label=mine, **style)
             elif bs is not None:  # no x for this model: its Brain-Score as a line across the panel
-                ax.axhline(bs, color=style["color"], lw=1.6, ls="--",
-                           label=f"{label}; no {xlabel.split(' (')[0]} to place it at")
+                ax.axhline(bs, color=style["color"], lw=1.6, ls="--", label=f"{mine}: no {xlabel}")
             ax.set(xlabel=xlabel, ylabel="Brain-Score")
             if x == "depth":
                 ax.set_xscale("log")
                 ax.set_xticks([10, 25, 50, 100, 200])
                 ax.xaxis.set_major_formatter(plt.FuncFormatter(lambda v, _: f"{v:g}"))
                 ax.xaxis.set_minor_formatter(plt.NullFormatter())
-            strip_leading_zero(ax, "y")
-            ax.legend(fontsize=8, loc="lower right")
-        fig.tight_layout()
+                strip_leading_zero(ax, "y")
+            else:
+                strip_leading_zero(ax)
+            # under the panel: inside it, the legend would cover points or the line
+            ax.legend(fontsize=9, loc="upper left", bbox_to_anchor=(0, -0.16), borderaxespad=0)
     return fig
