@@ -195,7 +195,7 @@ def cmd_score(args: argparse.Namespace) -> int:
 
     from .cache import cache_dir
 
-    check_writable(cache_dir(args.cache), "cache folder (--cache)")
+    check_writable(cache_dir(args.cache), "cache folder (--cache)", write=False)  # read-only may hold it all
     try:
         path = score_run(args.run, args.results_dir, preset=args.preset, cache=args.cache, progress=args.progress)
     except PresetError as error:
@@ -227,6 +227,7 @@ def cmd_score_model(args: argparse.Namespace) -> int:
         print("error: --pca needs --pca-images DIR, the images to fit the PCA on (Brain-Score: 1,000 ImageNet "
               "validation images; give the val/ folder of an ImageFolder tree)", file=sys.stderr)
         return 1
+    check_writable(args.results_dir, "results folder (--results-dir)")  # before the scoring work, not after it
     try:
         if args.pca_images:
             from .activations import imagenet_pca_images
@@ -267,7 +268,7 @@ def cmd_simulate(args: argparse.Namespace) -> int:
         return 2
     from .cache import cache_dir
 
-    check_writable(cache_dir(args.cache), "cache folder (--cache)")
+    check_writable(cache_dir(args.cache), "cache folder (--cache)", write=False)  # read-only may hold it all
     experiment = simulated_experiment(preset.simulated, cache=args.cache, rebuild=args.rebuild)
     print(json.dumps({"directory": str(experiment.directory), "stimuli": len(experiment.stimuli),
                       "neural": dict(experiment.neural.sizes), "neural_temporal": dict(experiment.neural_temporal.sizes),

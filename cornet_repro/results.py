@@ -299,9 +299,10 @@ def remove_results(results_dir: str | os.PathLike, *, model_name: str, preset: s
     if not results_dir.is_dir():
         return 0
     removed = 0
-    for path in results_dir.glob(f"*{RESULT_SUFFIX}"):
-        r = read_result(path)
-        if (r.get("model_name"), r.get("preset"), r.get("seed")) == (model_name, preset, seed):
-            path.unlink()
-            removed += 1
+    with writer_lock(results_dir, "results folder", wait=10.0):
+        for path in results_dir.glob(f"*{RESULT_SUFFIX}"):
+            r = read_result(path)
+            if (r.get("model_name"), r.get("preset"), r.get("seed")) == (model_name, preset, seed):
+                path.unlink()
+                removed += 1
     return removed

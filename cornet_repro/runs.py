@@ -84,7 +84,7 @@ def _first_line(error: Exception) -> str:
     text = str(error).strip()
     if "weights_only" in text:
         return "it holds objects other than tensors and plain types"
-    first = text.splitlines()[0] if text else ""
+    first = text.splitlines()[0].split(". ")[0] if text else ""  # PyTorch's first sentence says it all
     return f"{type(error).__name__}: {first[:160]}" if first else type(error).__name__
 
 

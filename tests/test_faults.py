@@ -111,10 +111,12 @@ def test_a_second_writer_is_refused_naming_the_holder(run, capsys):
     finally:
         holder.send_signal(signal.SIGKILL)  # a crash: the kernel releases the lock
         holder.wait()
+    assert (run / LOCK_FILE).exists()  # the killed holder's file: no longer a lock
     with writer_lock(run):  # free again
         with pytest.raises(LockedError, match=f"PID {os.getpid()}"):  # a second descriptor, same process
             with writer_lock(run):
                 pass
+    assert not (run / LOCK_FILE).exists()  # released and removed
 
 
 def test_train_refuses_a_finished_run_unless_told(run, capsys):
@@ -127,7 +129,7 @@ def test_train_refuses_a_finished_run_unless_told(run, capsys):
     # --overwrite deletes the old run's files (not the lock) before training afresh
     (run / "epoch_001.pt").write_bytes(b"old")
     prepare_run_folder(run, resume=False, overwrite=True)
-    assert sorted(p.name for p in run.iterdir()) == [LOCK_FILE]
+    assert sorted(p.name for p in run.iterdir()) == []
 
 
 def test_overwrite_trains_afresh_even_with_an_unwritable_cache(run, tmp_path, monkeypatch, capsys):

@@ -117,7 +117,7 @@ def write_assembly(assembly: xr.DataArray, path: str | os.PathLike, *, name: str
             da = da.assign_coords({coord: (da[coord].dims, da[coord].values.astype(str))})
     if da.dtype == object:
         da = da.copy(data=np.asarray(da.values).astype(str))
-    with atomic_path(path) as tmp:
+    with atomic_path(path, lock=False) as tmp:  # HDF5 locks the file itself
         da.to_netcdf(tmp, engine="netcdf4", format="NETCDF4")
     return path
 
