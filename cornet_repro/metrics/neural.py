@@ -223,7 +223,7 @@ def _check_finite_target(target: xr.DataArray) -> None:
     if bad.any():
         ids = np.asarray(target["neuroid_id"].values)[bad]
         where = target.attrs.get("source_file", "the neural target")
-        raise AssemblyError(f"{where}: {int(bad.sum())} neuroid(s) hold NaN or infinite responses (first: {ids[0]!r}); "
+        raise AssemblyError(f"{where}: {int(bad.sum())} neuroid(s) hold NaN or infinite responses (first: {str(ids[0])!r}); "
                             "drop them (or fix the file) before scoring")
 
 
