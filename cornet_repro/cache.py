@@ -13,6 +13,7 @@ and only then renames the file into place; a failed or cut download leaves nothi
 from __future__ import annotations
 
 import hashlib
+import http.client
 import os
 import socket
 import time
@@ -71,7 +72,7 @@ def download(url: str, destination: str | os.PathLike, *, algorithm: str = "sha2
     except urllib.error.HTTPError as error:
         access = ": access denied" if error.code in (401, 403) else ""
         raise DownloadError(f"HTTP {error.code} {error.reason}{access}") from error
-    except (urllib.error.URLError, socket.timeout, ConnectionError, OSError, ValueError) as error:
+    except (urllib.error.URLError, socket.timeout, OSError, ValueError, http.client.HTTPException) as error:
         raise DownloadError(f"no connection: {getattr(error, 'reason', error)}") from error
     announced = response.headers.get("Content-Length")
     announced = int(announced) if announced and announced.isdigit() else None

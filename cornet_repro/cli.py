@@ -21,7 +21,9 @@ from typing import Any, Sequence
 
 import yaml
 
-from .notebook_runner import NOTEBOOK_DIR, NotebookError, execute_notebook, notebook_names, notebook_parameter_names
+from .files import check_writable, writer_lock
+from .notebook_runner import (NOTEBOOK_DIR, NotebookError, _record_outputs, _stored_outputs, execute_notebook,
+                              notebook_names, notebook_parameter_names)
 
 
 def find_root(start: Path | None = None) -> Path:
@@ -73,14 +75,35 @@ def cmd_figure(args: argparse.Namespace) -> int:
     out = Path(args.out).resolve()
     if "figure_dir" in notebook_parameter_names(source):
         params.setdefault("figure_dir", str(out))
-    try:
-        executed = execute_notebook(source, out / f"{name}.ipynb", params, cwd=root)
-    except NotebookError as exc:
-        print(f"cornet-repro: {exc}", file=sys.stderr)
-        return 1
-    written = sorted(p.name for p in out.iterdir() if p.suffix in (".png", ".pdf"))
+    with writer_lock(out, "figure folder (--out)"):  # checks it is writable, before the notebook runs
+        executed = out / f"{name}.ipynb"
+        previous = _figure_files(out, name, executed)
+        before = _modification_times(out)
+        try:
+            execute_notebook(source, executed, params, cwd=root)
+        except NotebookError:
+            # no stale figure shown as if current, no half-written one: remove this figure's files
+            changed = [f for f, t in _modification_times(out).items() if before.get(f) != t]
+            for path in {*previous, *changed}:
+                path.unlink(missing_ok=True)
+            raise
+        written = sorted(f.name for f, t in _modification_times(out).items()
+                         if before.get(f) != t and f.suffix in (".png", ".pdf"))
+        _record_outputs(executed, written)
     print(f"executed {executed}\nfigure files in {out}: {', '.join(written) or 'none (this notebook has no figure)'}")
     return 0
+
+
+def _modification_times(folder: Path) -> dict[Path, int]:
+    return {f: f.stat().st_mtime_ns for f in folder.iterdir() if f.is_file() and not f.name.startswith(".")}
+
+
+def _figure_files(out: Path, name: str, executed: Path) -> list[Path]:
+    """The files of figure ``name`` in ``out``: those its last run recorded, and ``fig1.png``-style
+    names (``<name up to the first _>.png/.pdf``) for runs that recorded none."""
+    short = name.split("_")[0]
+    recorded = [out / f for f in _stored_outputs(executed) if "/" not in f]
+    return recorded + [out / f"{short}.{ext}" for ext in ("png", "pdf")]
 
 
 # ---------------------------------------------------------------------------------------------
@@ -105,6 +128,9 @@ def add_train_arguments(parser: argparse.ArgumentParser) -> argparse.ArgumentPar
     parser.add_argument("--device", choices=("auto", "cpu", "cuda"))
     parser.add_argument("--compile", action="store_true", help="torch.compile the model")
     parser.add_argument("--resume", action="store_true", help="continue from <out-dir>/checkpoint.pt if present")
+    parser.add_argument("--overwrite", action="store_true",
+                        help="delete the run already in <out-dir> and start afresh (without it, or --resume, "
+                             "a folder holding a run is refused)")
     parser.add_argument("--print-config", action="store_true", help="print the resolved preset as YAML and exit")
     return parser
 
@@ -147,11 +173,7 @@ def cmd_train(args: argparse.Namespace) -> int:
         return 0
     from .train import train
 
-    try:
-        summary = train(preset, resume=args.resume)
-    except (FileNotFoundError, ValueError) as error:
-        print(f"error: {error}", file=sys.stderr)
-        return 1
+    summary = train(preset, resume=args.resume, overwrite=args.overwrite)
     if int(os.environ.get("RANK", "0")) == 0:
         print(json.dumps({k: summary[k] for k in ("out_dir", "epochs_completed", "global_step", "val_top1",
                                                   "images_per_s", "model_path")}, indent=1))
@@ -171,9 +193,12 @@ def cmd_score(args: argparse.Namespace) -> int:
     from .presets import PresetError
     from .results import read_result
 
+    from .cache import cache_dir
+
+    check_writable(cache_dir(args.cache), "cache folder (--cache)", write=False)  # read-only may hold it all
     try:
         path = score_run(args.run, args.results_dir, preset=args.preset, cache=args.cache, progress=args.progress)
-    except (FileNotFoundError, ValueError, PresetError) as error:
+    except PresetError as error:
         print(f"error: {error}", file=sys.stderr)
         return 1
     result = read_result(path)
@@ -202,6 +227,7 @@ def cmd_score_model(args: argparse.Namespace) -> int:
         print("error: --pca needs --pca-images DIR, the images to fit the PCA on (Brain-Score: 1,000 ImageNet "
               "validation images; give the val/ folder of an ImageFolder tree)", file=sys.stderr)
         return 1
+    check_writable(args.results_dir, "results folder (--results-dir)")  # before the scoring work, not after it
     try:
         if args.pca_images:
             from .activations import imagenet_pca_images
@@ -240,6 +266,9 @@ def cmd_simulate(args: argparse.Namespace) -> int:
     if preset.simulated is None:
         print(f"error: preset {preset.name!r} has no simulated world (it uses real data)", file=sys.stderr)
         return 2
+    from .cache import cache_dir
+
+    check_writable(cache_dir(args.cache), "cache folder (--cache)", write=False)  # read-only may hold it all
     experiment = simulated_experiment(preset.simulated, cache=args.cache, rebuild=args.rebuild)
     print(json.dumps({"directory": str(experiment.directory), "stimuli": len(experiment.stimuli),
                       "neural": dict(experiment.neural.sizes), "neural_temporal": dict(experiment.neural_temporal.sizes),
@@ -258,6 +287,7 @@ def build_parser() -> argparse.ArgumentParser:
     from .presets import preset_help
 
     parser = argparse.ArgumentParser(prog="cornet-repro", description=__doc__.split("\n\n")[0])
+    parser.add_argument("--debug", action="store_true", help="show the traceback of an error (default: one line)")
     sub = parser.add_subparsers(dest="command", required=True)
 
     fig = sub.add_parser("figure", help="run one figure notebook with parameters; write PNG and PDF",
@@ -324,12 +354,51 @@ def build_parser() -> argparse.ArgumentParser:
     simulate.add_argument("--cache", help=_CACHE_HELP)
     simulate.add_argument("--rebuild", action="store_true", help="regenerate even if cached")
     simulate.set_defaults(func=cmd_simulate)
+    for command in sub.choices.values():  # --debug after the subcommand too; SUPPRESS keeps the global value
+        command.add_argument("--debug", action="store_true", default=argparse.SUPPRESS, help=argparse.SUPPRESS)
     return parser
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    """Run a subcommand; any error is one line on stderr (``error: <where>: <what>; <fix>``) and
+    exit code 1 (2 for a bad preset or parameter), unless ``--debug`` asks for the traceback."""
     args = build_parser().parse_args(argv)
-    return args.func(args)
+    try:
+        return args.func(args)
+    except KeyboardInterrupt:
+        if args.debug:
+            raise
+        print("error: interrupted", file=sys.stderr)
+        return 130
+    except Exception as error:  # noqa: BLE001 - every failure becomes one line; --debug shows the rest
+        if args.debug:
+            raise
+        print(f"error: {describe_error(error)}", file=sys.stderr)
+        from .presets import PresetError
+
+        return 2 if isinstance(error, PresetError) else 1
+
+
+# errors whose message already names the file or parameter and the fix
+def _known_errors() -> tuple[type, ...]:
+    from .models.weights import WeightsError
+    from .presets import PresetError
+
+    return (PresetError, WeightsError, NotebookError, ValueError, OSError, FloatingPointError)
+
+
+def describe_error(error: BaseException) -> str:
+    """One line for an error: the package's own messages as they are, OSErrors as '<file>: <what>'."""
+    if isinstance(error, yaml.YAMLError):
+        text = f"not valid YAML ({str(error).splitlines()[0]}); fix the file or value"
+    elif isinstance(error, OSError) and error.filename and error.strerror:
+        text = f"{error.filename}: {error.strerror.lower()}; check the path and its permissions"
+    elif isinstance(error, _known_errors()) and str(error):
+        text = str(error)
+    else:
+        text = (f"unexpected {type(error).__name__}: {error} (rerun with --debug for the traceback, and please "
+                "report it)")
+    return " ".join(text.split())
 
 
 if __name__ == "__main__":

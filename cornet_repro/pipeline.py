@@ -8,11 +8,11 @@ an identical finished run is already there.
 from __future__ import annotations
 
 import os
-import shutil
 from pathlib import Path
 from typing import Any, Mapping
 
 from .data.brain import BrainData
+from .files import check_writable
 from .presets import Preset, load_preset, to_dict
 from .results import make_result, read_result, remove_results, write_result
 from .runs import FINAL_MODEL, load_run, load_training_file, run_preset
@@ -30,6 +30,7 @@ def score_run(run_dir: str | os.PathLike, results_dir: str | os.PathLike, *,
     replaces it: needed for older runs that recorded only a preset name, and used by
     :func:`train_and_score` to rescore a finished run with new scoring settings.
     """
+    check_writable(results_dir, "results folder")  # before the scoring work, not after it
     run = load_run(run_dir)
     if isinstance(preset, (str, os.PathLike)):
         preset = load_preset(preset)
@@ -69,7 +70,7 @@ def train_and_score(preset: Preset | str | os.PathLike, results_dir: str | os.Pa
 
     The run directory is :func:`run_directory`. ``fresh=True`` first deletes that run and the
     earlier results of the same model, preset and seed: the book uses it, since it re-executes
-    only when code or parameters changed.
+    only when code or parameters changed. ``resume=False`` trains afresh over an existing run.
     """
     from .train import train
 
@@ -82,11 +83,10 @@ def train_and_score(preset: Preset | str | os.PathLike, results_dir: str | os.Pa
     preset = preset.replace(changes) if changes else preset
     out = run_directory(preset, runs_dir)
     preset = preset.replace({"train.out_dir": str(out)})
-    if fresh:
-        shutil.rmtree(out, ignore_errors=True)
+    if fresh:  # the run's files go under its writer lock, in train(overwrite=True)
         remove_results(results_dir, model_name=preset.train.model, preset=preset.name, seed=preset.train.seed)
-    if not (resume and _finished_with(out, preset)):
-        train(preset, resume=resume)
+    if fresh or not (resume and _finished_with(out, preset)):
+        train(preset, resume=resume and not fresh, overwrite=fresh or not resume)
     return read_result(score_run(out, results_dir, preset=preset, cache=cache))
 
 

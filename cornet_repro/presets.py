@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import dataclasses
 import difflib
+import math
 import os
 import typing
 from dataclasses import dataclass, field
@@ -37,6 +38,9 @@ __all__ = ["TrainConfig", "ScoreConfig", "Preset", "PRESETS", "get_preset", "loa
 
 class PresetError(ValueError):
     """A preset (or an override) has an unknown key or an invalid value."""
+
+
+_MAX_LR = 1e6  # far above any usable rate, far below float32's overflow (which fails opaquely)
 
 
 @dataclass(frozen=True)
@@ -105,6 +109,10 @@ class TrainConfig:
             if self.n_train < 1 or self.n_val < 1:
                 raise PresetError(f"train.data='simulated' needs train.n_train and train.n_val >= 1, "
                                   f"got {self.n_train} and {self.n_val}")
+            if self.data_path:
+                raise PresetError(f"train.data_path={self.data_path!r} is given, but train.data='simulated' "
+                                  "trains on generated images and would ignore it; drop --data-path, or "
+                                  "--set data=imagenet to train on that folder")
         for name in ("image_size", "epochs", "batch_size", "lr_step_epochs"):
             if getattr(self, name) < 1:
                 raise PresetError(f"train.{name} must be >= 1, got {getattr(self, name)}")
@@ -113,6 +121,12 @@ class TrainConfig:
                 raise PresetError(f"train.{name} must be >= 0, got {getattr(self, name)}")
         if self.val_resize < self.image_size:
             raise PresetError(f"train.val_resize ({self.val_resize}) must be >= train.image_size ({self.image_size})")
+        for name in ("lr", "momentum", "weight_decay", "lr_gamma", "peak_tflops", "crop_scale"):
+            _finite(f"train.{name}", getattr(self, name))
+        if self.lr > _MAX_LR:
+            raise PresetError(f"train.lr={self.lr}: out of range (at most {_MAX_LR:g}; the paper's recipe uses .1)")
+        if self.peak_tflops < 0:
+            raise PresetError(f"train.peak_tflops must be >= 0 (0: look the GPU up), got {self.peak_tflops}")
         lo, hi = self.crop_scale
         if not 0 < lo <= hi <= 1:
             raise PresetError(f"train.crop_scale must satisfy 0 < low <= high <= 1, got {self.crop_scale}")
@@ -204,6 +218,13 @@ def _choice(name: str, value: Any, allowed: tuple) -> None:
         raise PresetError(f"{name}={value!r}: allowed values are {list(allowed)}")
 
 
+def _finite(name: str, value: Any) -> None:
+    # NaN passes every comparison check (nan <= 0 is False): test it by name, before the ranges
+    values = value if isinstance(value, (tuple, list)) else (value,)
+    if not all(isinstance(v, (int, float)) and math.isfinite(v) for v in values):
+        raise PresetError(f"{name}={value!r}: must be a finite number")
+
+
 def _unknown_message(where: str, key: str, valid: list[str]) -> str:
     close = difflib.get_close_matches(key, valid, n=1)
     hint = f" (did you mean {close[0]!r}?)" if close else ""
@@ -263,6 +284,8 @@ def _coerce(path: str, value: Any, hint: Any) -> Any:
         raise PresetError(errors[0] if errors else f"{path}: invalid value {value!r}")
     if hint is float and isinstance(value, int) and not isinstance(value, bool):
         return float(value)
+    if hint is float and isinstance(value, float) and not math.isfinite(value):
+        raise PresetError(f"{path}={value!r}: expected a finite number")
     if hint in (int, float, str, bool):
         if not isinstance(value, hint) or (hint is int and isinstance(value, bool)):
             raise PresetError(f"{path}={value!r}: expected {hint.__name__}")

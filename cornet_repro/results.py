@@ -37,7 +37,7 @@ import numpy as np
 import pandas as pd
 
 from .cache import file_hash
-from .files import atomic_write_text
+from .files import atomic_write_text, remove_stale_temps, writer_lock
 from .metrics.score import Score
 from .protocol import BENCHMARK_NAMES, COMPOSITES
 
@@ -160,24 +160,71 @@ def result_path(result: Mapping[str, Any], results_dir: str | os.PathLike) -> Pa
 
 
 def write_result(result: Mapping[str, Any], results_dir: str | os.PathLike) -> Path:
-    """Write one result atomically into ``results_dir``; returns its path."""
+    """Write one result atomically into ``results_dir``; returns its path.
+
+    Holds the folder's writer lock meanwhile (so leftover temporary files of killed writers can be
+    removed safely), and replaces an older result of the same run (same key and checkpoint path,
+    e.g. after ``train --overwrite``) instead of keeping two records of it.
+    """
     _validate(result, "result")
     path = result_path(result, results_dir)
-    atomic_write_text(path, json.dumps(_jsonable(result), indent=1, allow_nan=False) + "\n")
+    with writer_lock(results_dir, "results folder", wait=10.0) as locked_at:
+        remove_stale_temps(results_dir, ".*.result.*.tmp.json", older_than=locked_at)
+        atomic_write_text(path, json.dumps(_jsonable(result), indent=1, allow_nan=False) + "\n")
+        for other in Path(results_dir).glob(f"*{RESULT_SUFFIX}"):
+            if other != path and _same_run(other, result):
+                other.unlink()
     return path
 
 
-def _validate(result: Mapping[str, Any], where: str) -> None:
+def _same_run(path: Path, result: Mapping[str, Any]) -> bool:
+    try:
+        other = read_result(path)
+    except (OSError, ValueError):
+        return False  # not ours to delete: read_results will name it
+    checkpoint = result.get("checkpoint")
+    return checkpoint is not None and other.get("checkpoint") == checkpoint and _key(other) == _key(result)
+
+
+def _key(result: Mapping[str, Any]) -> tuple:
+    """What makes two records count twice in a statistic: the same model, preset, seed and data."""
+    return (result["model_name"], json.dumps(result.get("model_config") or {}, sort_keys=True), result["preset"],
+            result["seed"], result["source"])
+
+
+def _validate(result: Any, where: str) -> None:
+    if not isinstance(result, Mapping):
+        raise ValueError(f"{where}: not a cornet-repro result (a JSON {type(result).__name__}, not an object); "
+                         "delete it, or rescore the model")
     required = ("schema_version", "model", "model_name", "preset", "source", "seed", "scores")
     missing = [k for k in required if k not in result]
     if missing:
-        raise ValueError(f"{where}: not a cornet-repro result (missing {missing})")
+        raise ValueError(f"{where}: not a cornet-repro result (missing {missing}); delete it, or rescore the model")
     if result["schema_version"] != SCHEMA_VERSION:
         raise ValueError(f"{where}: schema_version {result['schema_version']} is not {SCHEMA_VERSION}; "
                          "rescore the model with this version of cornet-repro")
-    unknown = sorted(set(result["scores"]) - set(BENCHMARK_NAMES))
+    scores = result["scores"]
+    if not isinstance(scores, Mapping) or not scores:
+        raise ValueError(f"{where}: field 'scores' holds no benchmark scores; rescore the model (or delete the file)")
+    unknown = sorted(set(scores) - set(BENCHMARK_NAMES))
     if unknown:
         raise ValueError(f"{where}: unknown benchmarks {unknown} in scores")
+    for name, score in scores.items():
+        _check_number(score, f"scores.{name}", where)
+    for key in ("brain_score", "brain_score_fig4"):
+        if result.get(key) is not None:
+            _check_number(result[key], key, where)
+
+
+def _check_number(record: Any, field: str, where: str) -> None:
+    """A score record's ``value`` (and ``error``) must be numbers (null: not measurable, e.g. NaN)."""
+    if not isinstance(record, Mapping) or "value" not in record:
+        raise ValueError(f"{where}: field {field} has no 'value'; rescore the model (or delete the file)")
+    for part in ("value", "error"):
+        value = record.get(part)
+        if value is not None and (isinstance(value, bool) or not isinstance(value, (int, float))):
+            raise ValueError(f"{where}: field {field}.{part} is {value!r}, not a number; rescore the model "
+                             "(or delete the file)")
 
 
 def read_result(path: str | os.PathLike) -> dict[str, Any]:
@@ -185,8 +232,8 @@ def read_result(path: str | os.PathLike) -> dict[str, Any]:
     path = Path(path)
     try:
         result = json.loads(path.read_text())
-    except json.JSONDecodeError as error:
-        raise ValueError(f"{path}: not valid JSON ({error})") from error
+    except (json.JSONDecodeError, UnicodeDecodeError) as error:
+        raise ValueError(f"{path}: not valid JSON ({error}); delete it, or rescore the model") from None
     _validate(result, str(path))
     return result
 
@@ -204,8 +251,15 @@ def read_results(results_dir: str | os.PathLike) -> pd.DataFrame:
     if not results_dir.is_dir():
         raise FileNotFoundError(f"results directory {results_dir} does not exist")
     rows = []
+    seen: dict[tuple, Path] = {}
     for path in sorted(results_dir.glob(f"*{RESULT_SUFFIX}")):
         r = read_result(path)
+        key = _key(r)
+        if key in seen:
+            raise ValueError(f"{seen[key]} and {path} both hold {r['model_name']} (preset {r['preset']}, seed "
+                             f"{r['seed']}, {r['source']} data): one model would count twice; delete the one "
+                             "you do not want")
+        seen[key] = path
         row = {k: r.get(k) for k in ("model", "model_name", "model_config", "preset", "source", "seed", "fig4_group",
                                      "fig4_variant", "imagenet_top1", "validation_top1", "depth", "checkpoint",
                                      "git_commit", "package_version", "created")}
@@ -245,9 +299,10 @@ def remove_results(results_dir: str | os.PathLike, *, model_name: str, preset: s
     if not results_dir.is_dir():
         return 0
     removed = 0
-    for path in results_dir.glob(f"*{RESULT_SUFFIX}"):
-        r = read_result(path)
-        if (r.get("model_name"), r.get("preset"), r.get("seed")) == (model_name, preset, seed):
-            path.unlink()
-            removed += 1
+    with writer_lock(results_dir, "results folder", wait=10.0):
+        for path in results_dir.glob(f"*{RESULT_SUFFIX}"):
+            r = read_result(path)
+            if (r.get("model_name"), r.get("preset"), r.get("seed")) == (model_name, preset, seed):
+                path.unlink()
+                removed += 1
     return removed

@@ -33,7 +33,7 @@ from .files import atomic_write_text
 from .presets import Preset, PresetError, TrainConfig, from_dict, get_preset, to_dict
 
 __all__ = ["CHECKPOINT", "FINAL_MODEL", "LOG", "SUMMARY", "PRESET_FILE", "CHECKPOINT_FORMAT", "epoch_file",
-           "Run", "build_model", "load_training_file", "load_run", "run_preset", "write_preset"]
+           "Run", "CheckpointError", "RunExistsError", "prepare_run_folder", "build_model", "load_training_file", "run_files", "load_run", "run_preset", "write_preset"]
 
 CHECKPOINT, FINAL_MODEL, LOG, SUMMARY, PRESET_FILE = (
     "checkpoint.pt", "model.pt", "log.jsonl", "summary.json", "preset.yaml")
@@ -52,14 +52,69 @@ def build_model(config: TrainConfig, num_classes: int) -> nn.Module:
     return build(config.model, config.model_config, num_classes=num_classes, image_size=config.image_size)
 
 
+class CheckpointError(ValueError):
+    """A training file cannot be read (truncated, not a PyTorch file, or not this project's)."""
+
+
 def load_training_file(path: str | os.PathLike) -> dict[str, Any]:
-    """A checkpoint, final model or epoch file, read with ``weights_only=True``."""
+    """A checkpoint, final model or epoch file, read with ``weights_only=True``.
+
+    A file that does not load (truncated, another format, objects other than tensors and plain
+    types) raises :class:`CheckpointError` naming it.
+    """
     import torch
 
     path = Path(path)
     if not path.is_file():
         raise FileNotFoundError(f"no checkpoint at {path}")
-    return torch.load(path, map_location="cpu", weights_only=True)
+    try:
+        state = torch.load(path, map_location="cpu", weights_only=True)
+    except Exception as error:  # zip errors, unpickling errors, EOF: all mean "not a usable file"
+        raise CheckpointError(f"{path}: not a readable training file ({_first_line(error)}); it is truncated "
+                              "or not a cornet-repro checkpoint: restore it, or retrain (train --overwrite)") from None
+    if not isinstance(state, Mapping) or not {"config", "model", "num_classes"} <= set(state):
+        raise CheckpointError(f"{path}: not a cornet-repro training file (no config, model and num_classes); "
+                              "give a run directory or one of its .pt files")
+    return dict(state)
+
+
+def _first_line(error: Exception) -> str:
+    """The gist of a torch.load error, without PyTorch's advice to load with weights_only=False
+    (unsafe for untrusted files, and never what fixes a damaged checkpoint)."""
+    text = str(error).strip()
+    if "weights_only" in text:
+        return "it holds objects other than tensors and plain types"
+    first = text.splitlines()[0].split(". ")[0] if text else ""  # PyTorch's first sentence says it all
+    return f"{type(error).__name__}: {first[:160]}" if first else type(error).__name__
+
+
+def run_files(out_dir: str | os.PathLike) -> list[Path]:
+    """The files of a run present in ``out_dir`` (not the lock): what ``--overwrite`` removes."""
+    out = Path(out_dir)
+    names = (CHECKPOINT, FINAL_MODEL, LOG, SUMMARY, PRESET_FILE)
+    return sorted([out / n for n in names if (out / n).is_file()] + list(out.glob("epoch_[0-9][0-9][0-9].pt")))
+
+
+class RunExistsError(FileExistsError):
+    """``train`` was pointed at a folder that holds a run, without saying to resume or replace it."""
+
+
+def prepare_run_folder(out_dir: str | os.PathLike, *, resume: bool, overwrite: bool) -> None:
+    """Refuse to train into a folder holding a run unless told to resume it or to start afresh
+    (``overwrite``: its run files are deleted first). Call it holding the folder's writer lock."""
+    out = Path(out_dir)
+    if resume and overwrite:
+        raise ValueError("--resume and --overwrite contradict each other: continue the run, or start it afresh")
+    existing = run_files(out)
+    if not existing:
+        return
+    if overwrite:
+        for path in existing:
+            path.unlink()
+    elif not resume:
+        state = "a finished run (model.pt)" if (out / FINAL_MODEL).is_file() else "a started run"
+        raise RunExistsError(f"{out}: holds {state}; pass --resume to continue it, --overwrite to delete it and "
+                             "start afresh, or choose another --out-dir")
 
 
 def write_preset(out_dir: str | os.PathLike, preset: Preset) -> Path:
@@ -115,5 +170,9 @@ def load_run(path: str | os.PathLike) -> Run:
     state = load_training_file(path)
     config = from_dict(TrainConfig, state["config"], "train")
     model = build_model(config, int(state["num_classes"]))
-    model.load_state_dict(state["model"])
+    try:
+        model.load_state_dict(state["model"])
+    except (RuntimeError, TypeError, AttributeError) as error:
+        raise CheckpointError(f"{path}: its weights do not fit {config.model} ({_first_line(error)}); "
+                              "the file is damaged or was edited: retrain (train --overwrite)") from None
     return Run(model.eval(), config, run_preset(state, path), state, path)

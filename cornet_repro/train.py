@@ -32,6 +32,7 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import json
+import math
 import os
 import random
 import sys
@@ -51,13 +52,13 @@ import torch.distributed as dist  # noqa: E402
 import torch.nn.functional as F  # noqa: E402
 from torch import nn  # noqa: E402
 
-from .files import atomic_path, atomic_write_text
+from .files import atomic_path, atomic_write_text, remove_stale_temps, writer_lock
 from .presets import Preset, TrainConfig, to_dict
-from .runs import (CHECKPOINT, CHECKPOINT_FORMAT, FINAL_MODEL, LOG, SUMMARY, build_model, epoch_file,
-                   load_training_file, write_preset)
+from .runs import (CHECKPOINT, CHECKPOINT_FORMAT, FINAL_MODEL, CheckpointError, LOG, SUMMARY, build_model, epoch_file,
+                   load_training_file, prepare_run_folder, write_preset)
 from .training_data import SeededAugmentation, SkipSampler, build_datasets
 
-__all__ = ["train", "evaluate", "forward_flops", "device_peak_tflops"]
+__all__ = ["train", "NonFiniteLossError", "evaluate", "forward_flops", "device_peak_tflops"]
 
 
 # Config fields that may differ on --resume: they change how a run is watched or stored, not
@@ -193,12 +194,40 @@ def _config_differences(saved: Mapping[str, Any], current: Mapping[str, Any]) ->
 
 
 def _truncate_log(path: Path, global_step: int) -> None:
-    """Drop log lines written after the checkpoint we resume from (they will be written again)."""
+    """Drop log lines written after the checkpoint we resume from (they will be written again).
+
+    A torn last line (the process was killed while appending it) is dropped with a warning; a
+    damaged line before it is an error naming the file and line.
+    """
     if not path.is_file():
         return
-    keep = [line for line in path.read_text().splitlines()
-            if line.strip() and json.loads(line).get("global_step", 0) <= global_step]
+    lines = [line for line in path.read_text(errors="replace").splitlines() if line.strip()]
+    keep = []
+    for number, line in enumerate(lines, 1):
+        try:
+            record = json.loads(line)
+        except ValueError:
+            if number == len(lines):
+                print(f"warning: {path}: line {number} is torn (the run was killed while writing it); "
+                      "dropped", file=sys.stderr)
+                continue
+            raise ValueError(f"{path}: line {number} is not JSON; fix or delete that line, then --resume again") from None
+        if not isinstance(record, dict):
+            raise ValueError(f"{path}: line {number} is not a log record; fix or delete it, then --resume again")
+        if record.get("global_step", 0) <= global_step:
+            keep.append(line)
     atomic_write_text(path, "".join(line + "\n" for line in keep))
+
+
+class NonFiniteLossError(FloatingPointError):
+    """The training loss became NaN or infinite."""
+
+
+def _non_finite(config: TrainConfig, what: str, ckpt_path: Path) -> NonFiniteLossError:
+    kept = f"the last good checkpoint is {ckpt_path}" if ckpt_path.is_file() else "no checkpoint was written"
+    return NonFiniteLossError(
+        f"train.lr={config.lr:g}: {what}; the learning rate is likely too high "
+        f"(or the data hold non-finite values). Lower train.lr and train again with --overwrite ({kept})")
 
 
 def _state_digest(model: nn.Module) -> str:
@@ -213,10 +242,14 @@ def _state_digest(model: nn.Module) -> str:
 # The training loop
 # ---------------------------------------------------------------------------------------------
 
-def train(run: Preset | TrainConfig, *, resume: bool = False) -> dict[str, Any]:
+def train(run: Preset | TrainConfig, *, resume: bool = False, overwrite: bool = False) -> dict[str, Any]:
     """Train a :class:`Preset` (or a bare :class:`TrainConfig`) and return a summary.
 
     With ``resume=True`` and a ``checkpoint.pt`` in ``train.out_dir``, continue from it exactly.
+    A folder that already holds a run is refused unless ``resume`` or ``overwrite`` (delete that
+    run, start afresh) is given. The writing process holds the folder's writer lock throughout (a
+    second writer is refused, naming this one's PID) and first removes temporary files that killed
+    writers left. Training stops at the first non-finite loss, keeping the last good checkpoint.
     Works unchanged under ``torchrun`` (one call per process; only rank 0 writes files). A
     preset is saved whole with the run (``preset.yaml`` and inside every ``.pt`` file), so that
     scoring the run later uses exactly its settings; a bare TrainConfig leaves a run that must be
@@ -224,6 +257,16 @@ def train(run: Preset | TrainConfig, *, resume: bool = False) -> dict[str, Any]:
     """
     preset = run if isinstance(run, Preset) else None
     config = preset.train if preset is not None else run
+    out = Path(config.out_dir)
+    if int(os.environ.get("RANK", "0")) != 0:  # only rank 0 writes; torchrun stops us if it fails
+        return _train(preset, config, resume)
+    with writer_lock(out, "run folder") as locked_at:
+        remove_stale_temps(out, older_than=locked_at)  # no live writer but us: the rest are a dead one's
+        prepare_run_folder(out, resume=resume, overwrite=overwrite)
+        return _train(preset, config, resume)
+
+
+def _train(preset: Preset | None, config: TrainConfig, resume: bool) -> dict[str, Any]:
     saved_preset = to_dict(preset) if preset is not None else None
     d = setup_distributed(config.device)
     out = Path(config.out_dir)
@@ -281,17 +324,22 @@ def train(run: Preset | TrainConfig, *, resume: bool = False) -> dict[str, Any]:
     if resume and ckpt_path.is_file():
         state = load_training_file(ckpt_path)
         if state.get("format") != CHECKPOINT_FORMAT:
-            raise ValueError(f"{ckpt_path}: checkpoint format {state.get('format')} is not {CHECKPOINT_FORMAT}")
+            raise CheckpointError(f"{ckpt_path}: checkpoint format {state.get('format')} is not "
+                                  f"{CHECKPOINT_FORMAT}; train afresh with --overwrite, or use another --out-dir")
         differences = _config_differences(state["config"], to_dict(config))
         if differences:
             raise ValueError(f"--resume: the config differs from the checkpoint {ckpt_path} in: "
                              + "; ".join(differences) + ". Use the same settings, or a new --out-dir.")
-        raw_model.load_state_dict(state["model"])
-        optimizer.load_state_dict(state["optimizer"])
-        scheduler.load_state_dict(state["scheduler"])
-        epoch, step_in_epoch, global_step = state["epoch"], state["step_in_epoch"], state["global_step"]
-        stats = dict(state["epoch_stats"])
-        rng = state["rng"]
+        try:
+            raw_model.load_state_dict(state["model"])
+            optimizer.load_state_dict(state["optimizer"])
+            scheduler.load_state_dict(state["scheduler"])
+            epoch, step_in_epoch, global_step = state["epoch"], state["step_in_epoch"], state["global_step"]
+            stats = dict(state["epoch_stats"])
+            rng = state["rng"]
+        except (KeyError, RuntimeError, TypeError, ValueError) as error:
+            raise CheckpointError(f"{ckpt_path}: an incomplete training state ({type(error).__name__}: "
+                                  f"{str(error).splitlines()[0][:120]}); train afresh with --overwrite") from None
         if len(rng) != d.world_size:
             print(f"warning: checkpoint from {len(rng)} processes, resuming with {d.world_size}: "
                   "training continues, but not bit-identically", file=sys.stderr)
@@ -311,6 +359,10 @@ def train(run: Preset | TrainConfig, *, resume: bool = False) -> dict[str, Any]:
         model = torch.compile(model)
 
     def save_checkpoint() -> None:
+        # a finite loss can still leave non-finite weights behind: never save those as "good"
+        if not all(bool(torch.isfinite(t).all()) for t in raw_model.state_dict().values() if t.is_floating_point()):
+            raise _non_finite(config, f"the weights became non-finite by step {global_step} (epoch {epoch + 1})",
+                              ckpt_path)
         rng_states = _gather(_rng_state(d.device), d)  # a collective: every process calls it
         if not d.is_main:
             return
@@ -335,6 +387,7 @@ def train(run: Preset | TrainConfig, *, resume: bool = False) -> dict[str, Any]:
 
     from tqdm.auto import tqdm
 
+    check_each_step = d.device.type == "cpu"
     autocast = (lambda: torch.autocast(d.device.type, dtype=torch.bfloat16)) if use_amp else nullcontext
     last: dict[str, Any] = {}
     stop = bool(config.max_steps) and global_step >= config.max_steps
@@ -363,6 +416,9 @@ def train(run: Preset | TrainConfig, *, resume: bool = False) -> dict[str, Any]:
             stats["count"] += total[2]
             loss_sum.zero_(), correct.zero_()
             seen = 0
+            if not math.isfinite(total[0]):  # summed over processes: every process stops here
+                raise _non_finite(config, f"the loss became non-finite by step {global_step} (epoch {epoch + 1})",
+                                  ckpt_path)
 
         images_timed, t_start = 0, time.perf_counter()
         for images, labels in loader:
@@ -373,6 +429,9 @@ def train(run: Preset | TrainConfig, *, resume: bool = False) -> dict[str, Any]:
             with autocast():
                 logits = model(images)
                 loss = F.cross_entropy(logits, labels)
+            if check_each_step and not math.isfinite(loss.item()):  # free on a CPU; a sync on a GPU
+                raise _non_finite(config, f"the loss became non-finite at step {global_step + 1} (epoch {epoch + 1})",
+                                  ckpt_path)
             optimizer.zero_grad(set_to_none=True)
             loss.backward()
             optimizer.step()

@@ -117,7 +117,7 @@ def write_assembly(assembly: xr.DataArray, path: str | os.PathLike, *, name: str
             da = da.assign_coords({coord: (da[coord].dims, da[coord].values.astype(str))})
     if da.dtype == object:
         da = da.copy(data=np.asarray(da.values).astype(str))
-    with atomic_path(path) as tmp:
+    with atomic_path(path, lock=False) as tmp:  # HDF5 locks the file itself
         da.to_netcdf(tmp, engine="netcdf4", format="NETCDF4")
     return path
 
@@ -154,12 +154,21 @@ class StimulusSet:
 
     def open_image(self, stimulus_id: Any):
         """One stimulus as an RGB PIL image."""
-        from PIL import Image
-        return Image.open(io.BytesIO(self.read_bytes(stimulus_id))).convert("RGB")
+        return self._decode(self.read_bytes(stimulus_id), self._filename(stimulus_id))
+
+    def _decode(self, data: bytes, filename: str):
+        from PIL import Image, UnidentifiedImageError
+
+        try:
+            return Image.open(io.BytesIO(data)).convert("RGB")
+        except (UnidentifiedImageError, OSError, ValueError) as error:
+            where = f"{self.zip_path}: member {filename}" if self.zip_path is not None else str(
+                (self.directory or Path(".")) / filename)
+            raise AssemblyError(f"{where} is not a readable image ({type(error).__name__}); the stimulus set "
+                                "is damaged or not the published one: fetch it again") from None
 
     def iter_images(self, stimulus_ids: Any = None):
         """Yield (stimulus_id, RGB PIL image), reading the ZIP once."""
-        from PIL import Image
         ids = self.stimulus_ids if stimulus_ids is None else stimulus_ids
         if self.directory is not None or self.zip_path is None:
             for sid in ids:
@@ -169,7 +178,7 @@ class StimulusSet:
             for sid in ids:
                 filename = self._filename(sid)
                 data = zf.read(self._members.get(filename, filename))
-                yield sid, Image.open(io.BytesIO(data)).convert("RGB")
+                yield sid, self._decode(data, filename)
 
     def _filename(self, stimulus_id: Any) -> str:
         rows = self.table.index[self.table["stimulus_id"] == stimulus_id]
@@ -206,7 +215,12 @@ def load_stimulus_set(csv_path: str | os.PathLike, images: str | os.PathLike | N
     if not csv_path.is_file():
         raise FileNotFoundError(f"no stimulus-set CSV at {csv_path}")
     ids_as_text = {"stimulus_id": str, "image_id": str, "filename": str, "image_file_name": str}
-    table = _normalize_table(pd.read_csv(csv_path, dtype=ids_as_text), str(csv_path))
+    try:
+        raw = pd.read_csv(csv_path, dtype=ids_as_text)
+    except (ValueError, pd.errors.ParserError) as error:  # empty, binary, ragged: EmptyDataError, UnicodeDecodeError, ...
+        raise AssemblyError(f"{csv_path}: not a readable stimulus-set CSV ({type(error).__name__}: "
+                            f"{str(error).splitlines()[0][:120]}); fetch it again (or fix it)") from None
+    table = _normalize_table(raw, str(csv_path))
     zip_path = directory = None
     members: dict[str, str] = {}
     if images is not None:
@@ -216,8 +230,11 @@ def load_stimulus_set(csv_path: str | os.PathLike, images: str | os.PathLike | N
             present = {str(p.relative_to(images)) for p in images.rglob("*") if p.is_file()}
         elif zipfile.is_zipfile(images):
             zip_path = images
-            with zipfile.ZipFile(images) as zf:
-                names = [n for n in zf.namelist() if not n.endswith("/")]
+            try:
+                with zipfile.ZipFile(images) as zf:
+                    names = [n for n in zf.namelist() if not n.endswith("/")]
+            except (zipfile.BadZipFile, OSError) as error:
+                raise AssemblyError(f"{images}: a damaged ZIP file ({error}); fetch it again") from None
             # members may sit in a top-level folder: also index them by their path below it
             for n in names:
                 members[n] = n

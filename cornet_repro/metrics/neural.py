@@ -217,6 +217,16 @@ def _squeeze_time(assembly: xr.DataArray, what: str) -> xr.DataArray:
     return assembly
 
 
+def _check_finite_target(target: xr.DataArray) -> None:
+    """A NaN in a neuroid breaks the fit far from its cause (an SVD that does not converge): name it here."""
+    bad = ~np.isfinite(np.asarray(target.values, dtype=float)).all(axis=0)
+    if bad.any():
+        ids = np.asarray(target["neuroid_id"].values)[bad]
+        where = target.attrs.get("source_file", "the neural target")
+        raise AssemblyError(f"{where}: {int(bad.sum())} neuroid(s) hold NaN or infinite responses (first: {str(ids[0])!r}); "
+                            "drop them (or fix the file) before scoring")
+
+
 def neural_predictivity(
     source: xr.DataArray,
     target: xr.DataArray,
@@ -239,6 +249,7 @@ def neural_predictivity(
     target = validate_neural(_squeeze_time(target, "target"), what="target",
                              object_name=stratification_coord == "object_name")
     source = validate_model(_squeeze_time(source, "source"), what="source")
+    _check_finite_target(target)
     ids = np.asarray(target["stimulus_id"].values)
     if len(np.unique(ids)) != len(ids):
         raise AssemblyError(

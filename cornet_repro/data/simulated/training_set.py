@@ -7,6 +7,7 @@ images themselves), deterministic per ``(seed, split, index)``, optionally kept 
 from __future__ import annotations
 
 import os
+import sys
 from typing import Callable
 
 import numpy as np
@@ -65,7 +66,7 @@ class SimulatedObjects:
         The file (``<cache>/simulated-objects/<digest>/<split>-<n>.npy``) is written atomically; the
         book's sweep trains 30 models on the same images, and rendering them took 3 s per run.
         """
-        from ...cache import cache_dir
+        from ...cache import CACHE_ENV, cache_dir
         from ...files import atomic_path
 
         # Not inside the experiment's folder: that one appears only complete (see simulated_experiment).
@@ -81,10 +82,14 @@ class SimulatedObjects:
                 images = None
         if images is None:
             images = np.stack([self.image_array(i) for i in range(self.n_images)])
-            path.parent.mkdir(parents=True, exist_ok=True)
-            with atomic_path(path) as tmp:
-                with open(tmp, "wb") as f:
-                    np.save(f, images, allow_pickle=False)
+            try:
+                with atomic_path(path) as tmp:
+                    with open(tmp, "wb") as f:
+                        np.save(f, images, allow_pickle=False)
+            except OSError as error:  # a cache only saves time: train on, from memory
+                print(f"warning: {path.parent}: cannot cache the rendered images there ({error.strerror or error}); "
+                      f"they are kept in memory (set ${CACHE_ENV} to a writable folder to reuse them)",
+                      file=sys.stderr)
         self._cache = dict(enumerate(images))
         return self
 
