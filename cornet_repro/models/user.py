@@ -116,9 +116,10 @@ def candidate_layers(model: nn.Module, name: str = "", layers: Sequence[str] | N
     modules = dict(model.named_modules())
     unknown = sorted({n for names in proposed.values() for n in names} - set(modules))
     if unknown:
-        shown = [n for n in modules if n][:30]
-        raise ModelSpecError(f"layers {unknown} are not modules of {name or type(model).__name__}; its modules "
-                             f"include {shown}{' …' if len(modules) > 31 else ''}")
+        # the two outer levels of names: where layers are usually read, and short enough for one line
+        outer = [n for n in modules if n and n.count(".") <= 1]
+        raise ModelSpecError(f"layers {unknown} are not modules of {name or type(model).__name__}; its outer "
+                             f"modules are {', '.join(outer[:40])}{' …' if len(outer) > 40 else ''}")
     return proposed
 
 
