@@ -154,7 +154,9 @@ def score_own_model(model: str | nn.Module, *, weights: str | os.PathLike | None
     if data not in DATA_CHOICES:
         raise ValueError(f"data={data!r}: choose one of {list(DATA_CHOICES)}")
     settings = load_preset(preset)
-    if seed is not None and not isinstance(model, nn.Module):
+    if isinstance(model, nn.Module):
+        seed = None  # its weights are whatever they are: no seed to record
+    elif seed is not None:
         import torch
 
         torch.manual_seed(seed)
