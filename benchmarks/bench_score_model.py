@@ -51,7 +51,7 @@ Checks (exit 1 if any fails). The issue's goals, end to end: the same chosen lay
 activations equal; ceilings, per-layer held-out r and per-split medians (no PCA) |Δ| < 1e-3; the
 same layer under the same rule (argmax of the per-layer scores); their final score == our held-out
 score of the layer they committed. Speed (goal: ours ≥ 10× faster end to end) and memory (goal:
-≤ ¼ of their peak RSS) are reported, not checked. A run takes ~20-25 minutes on 2 cores (their
+≤ ¼ of their peak RSS) are reported, not checked. A run takes ~15-25 minutes on 2 cores (their
 diagnostic run without PCA, PLS on 16,384-wide layers, is most of it).
 """
 
