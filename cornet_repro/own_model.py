@@ -67,26 +67,25 @@ class MemoryEstimate:
         return f"memory estimate {self.total / gib:.2f} GiB ({parts} GiB); available {free}"
 
 
-def available_memory() -> int | None:
-    """Bytes the kernel says a new allocation can take (``MemAvailable``), None where unknown."""
+def _proc_bytes(path: str, field: str) -> int | None:
+    """A ``kB`` field of a /proc file (``MemAvailable`` of meminfo, ``VmRSS`` of a status), in bytes."""
     try:
-        for line in Path("/proc/meminfo").read_text().splitlines():
-            if line.startswith("MemAvailable:"):
+        for line in Path(path).read_text().splitlines():
+            if line.startswith(field + ":"):
                 return int(line.split()[1]) * 1024
     except OSError:
         pass
     return None
 
 
+def available_memory() -> int | None:
+    """Bytes the kernel says a new allocation can take (``MemAvailable``), None where unknown."""
+    return _proc_bytes("/proc/meminfo", "MemAvailable")
+
+
 def _rss() -> int:
     """This process's resident memory now (bytes)."""
-    try:
-        for line in Path("/proc/self/status").read_text().splitlines():
-            if line.startswith("VmRSS:"):
-                return int(line.split()[1]) * 1024
-    except OSError:
-        pass
-    return 0
+    return _proc_bytes("/proc/self/status", "VmRSS") or 0
 
 
 def estimate_memory(model: nn.Module, layers: dict[str, list[str]], *, n_images: int, image_size: int,

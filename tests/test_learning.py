@@ -10,20 +10,10 @@ import json
 import math
 
 import pytest
-import torch
 
 from cornet_repro.presets import get_preset
 from cornet_repro.runs import LOG, load_run
 from cornet_repro.train import train
-
-
-@pytest.fixture
-def restore_torch_globals():
-    """train() sets threads and deterministic mode for its process; give them back to pytest."""
-    threads, deterministic = torch.get_num_threads(), torch.are_deterministic_algorithms_enabled()
-    yield
-    torch.set_num_threads(threads)
-    torch.use_deterministic_algorithms(deterministic)
 
 
 # 4 epochs of CORnet-S (width 1/8, 64 px) on 2,560 images: 31 s measured on 2 cores (load ~1),

@@ -28,15 +28,6 @@ from cornet_repro.training_data import SeededAugmentation, build_datasets
 ROOT = Path(__file__).resolve().parents[1]
 
 
-@pytest.fixture
-def restore_torch_globals():
-    """train() sets threads and deterministic mode for its process; give them back to pytest."""
-    threads, deterministic = torch.get_num_threads(), torch.are_deterministic_algorithms_enabled()
-    yield
-    torch.set_num_threads(threads)
-    torch.use_deterministic_algorithms(deterministic)
-
-
 def tiny(out_dir: Path, **overrides) -> Preset:
     """The tiny preset, made smaller still: 192 images, 6 steps per epoch, 1 thread, deterministic."""
     base = {"train.out_dir": str(out_dir), "train.n_train": 192, "train.n_val": 32, "train.batch_size": 32,
