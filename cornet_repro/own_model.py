@@ -179,10 +179,8 @@ def score_own_model(model: str | nn.Module, *, weights: str | os.PathLike | None
             f"{estimate.describe()}: scoring {label} would not fit. Use fewer layers (layers=[...], "
             f"now {len(estimate.details['layer_shapes'])}), turn PCA on (pca_components=1000), a smaller "
             f"batch (batch_size, now {batch_size}) or a smaller image_size (now {size})")
-    candidate = Candidate(module, reading, getattr(module, "time_mapping", None)
-                          if hasattr(module, "forward_time_steps") else None, image_size=size,
-                          batch_size=batch_size, pca_components=pca_components, pca_stimuli=pca_stimuli,
-                          progress=progress)
+    candidate = Candidate.for_model(module, reading, image_size=size, batch_size=batch_size,
+                                    pca_components=pca_components, pca_stimuli=pca_stimuli, progress=progress)
     scored = score_model(candidate, benchmarks_for(brain, chosen))
     from .models.depth import depth
 

@@ -85,7 +85,12 @@ class Candidate:
         candidate layers."""
         from .models.registry import layer_config, region_layers
 
-        layers = region_layers(name, **layer_config(name, model_config))
+        return cls.for_model(model, region_layers(name, **layer_config(name, model_config)), **reading)
+
+    @classmethod
+    def for_model(cls, model: Any, layers: Mapping[str, Sequence[str]], **reading: Any) -> "Candidate":
+        """The candidate of any model read at ``layers``; a model with ``forward_time_steps`` (CORnet)
+        brings its own time mapping."""
         mapping = getattr(model, "time_mapping", None) if hasattr(model, "forward_time_steps") else None
         return cls(model, layers, mapping, **reading)
 

@@ -89,19 +89,12 @@ class BrainData:
         fetcher's error naming it and where to put it. Tested end to end on miniature files in the
         published formats (tests/test_real_data.py).
         """
-        from .brainio import load_assembly
-        from .catalog import dataset
-        from .fetch import fetch_assembly, load_stimuli
+        from .fetch import load_stimuli
 
-        def assembly_and_stimuli(name: str):
-            # each stimulus set is read once: merged into its assembly's presentations and kept
-            stimuli = load_stimuli(dataset(name).stimulus_set, cache=cache)
-            return load_assembly(fetch_assembly(name, cache=cache), stimulus_set=stimuli), stimuli
-
-        neural_trials, neural_stimuli = assembly_and_stimuli(neural)
-        human, test_stimuli = assembly_and_stimuli(behavior)
+        neural_trials, neural_stimuli = _assembly_and_stimuli(neural, cache)
+        human, test_stimuli = _assembly_and_stimuli(behavior, cache)
         fit_stimuli = load_stimuli(behavior_fitting, cache=cache)
-        ost_raw, ost_stimuli = assembly_and_stimuli(ost)
+        ost_raw, ost_stimuli = _assembly_and_stimuli(ost, cache)
         test_stimuli, fit_stimuli = _with_object_name(test_stimuli), _with_object_name(fit_stimuli)
         test_ids = pd.unique(np.asarray(human["stimulus_id"].values))
         return cls("real", neural_trials, neural_stimuli, human, fit_stimuli, fit_stimuli.stimulus_ids,
@@ -114,14 +107,20 @@ class BrainData:
         """V4 and IT recordings that anyone can download (``MajajHong2015.public``: the low- and
         medium-variation HvM images). Not what the paper scored (its V4/IT benchmarks use the
         high-variation ``.private`` images); no behaviour or OST data: score V4 and IT only."""
-        from .brainio import load_assembly
-        from .catalog import dataset
-        from .fetch import fetch_assembly, load_stimuli
-
-        stimuli = load_stimuli(dataset(neural).stimulus_set, cache=cache)
-        trials = load_assembly(fetch_assembly(neural, cache=cache), stimulus_set=stimuli)
+        trials, stimuli = _assembly_and_stimuli(neural, cache)
         return cls("real", trials, stimuli, None, None, np.asarray([]), None, np.asarray([]), None, None,
                    {"neural": neural, "public": True})
+
+
+def _assembly_and_stimuli(name: str, cache: str | os.PathLike | None):
+    """A catalog dataset's assembly with its stimulus set merged in, and that stimulus set: each set
+    is read once, merged into its assembly's presentations and kept."""
+    from .brainio import load_assembly
+    from .catalog import dataset
+    from .fetch import fetch_assembly, load_stimuli
+
+    stimuli = load_stimuli(dataset(name).stimulus_set, cache=cache)
+    return load_assembly(fetch_assembly(name, cache=cache), stimulus_set=stimuli), stimuli
 
 
 def _with_object_name(stimuli):
