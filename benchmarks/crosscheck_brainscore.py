@@ -11,6 +11,17 @@ Compared: neural predictivity (PLS, 10 stratified splits; per-split medians too)
 ceiling (internal consistency), I2n and its human split-half ceiling, I1, and OST (Brain-Score's
 ``OSTCorrelation`` with its TensorFlow decoder swapped for the same scikit-learn decoder we use:
 TensorFlow is not installed, so this checks splits, I1, thresholds, interpolation and Spearman).
+
+Then the conventions a file brings out (issue 14), each with ours under ``brainscore-2.4``:
+
+* **shuffled presentations**: trials whose presentations are in random order, with a coord that
+  sorts differently from ``stimulus_id`` first, averaged over repetitions by each side
+  (Brain-Score's ``average_repetition``) and then scored: the splits index into the averaged order;
+* **ceiled scores**: V4/IT as Brain-Score 2.4's ``explained_variance`` (r² / ceiling, unceiled error);
+* **a NaN split** in PLS predictivity (one split's held-out images are constant for every site);
+* **a Kar2019-like OST file**: presentations shuffled, duplicate images, a ``decoder`` dim, prepared
+  by Brain-Score's own ``DicarloKar2019OST`` (its loader patched to read our file), with one split
+  left with a single image pair (NaN) and one with two (Spearman ±1), ceiled by .79.
 """
 
 from __future__ import annotations
@@ -26,6 +37,7 @@ import time
 from pathlib import Path
 
 import numpy as np
+import xarray as xr
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
@@ -36,8 +48,11 @@ from cornet_repro.metrics import (behavioral_ceiling, i1, i2n, internal_consiste
                                   neural_predictivity)
 from cornet_repro.metrics import object_solution_times  # noqa: E402
 from cornet_repro.metrics.synthetic import planted_ost_world, two_afc_world  # noqa: E402
+from cornet_repro.metrics.score import ceil_score  # noqa: E402
+from cornet_repro.metrics.ost import ceiled_ost  # noqa: E402
+from cornet_repro.scoring import ost_target  # noqa: E402
 
-TOLERANCE = 1e-3
+TOLERANCE = 1e-6
 # what brainscore-vision's metrics import, pinned to what it declares (numpy<2, scikit-learn<1.6)
 # and brainscore-core's xarray<2022.6
 REQUIREMENTS = ["numpy<2", "scikit-learn<1.6", "scipy", "tqdm", "psutil", "result-caching", "xarray<2022.6",
@@ -104,6 +119,43 @@ THEIRS = textwrap.dedent(r'''
     t = time.perf_counter()
     s = ost_module.OSTCorrelation()(load("ost_source.nc", NeuroidAssembly), load("ost_target.nc", DataAssembly))
     out["ost"] = dict(value=float(s.values), error=float(s.attrs["error"]), seconds=time.perf_counter() - t)
+
+    # --- conventions (issue 14) ---
+    from brainscore_vision.benchmark_helpers.neural_common import average_repetition, explained_variance
+    from brainscore_vision.benchmarks import ceil_score
+    import brainscore_vision.benchmarks.kar2019.benchmark as kar_module
+    import pandas as pd
+
+    trials = load("trials_shuffled.nc", NeuroidAssembly)
+    metric = CrossRegressedCorrelation(regression=pls_regression(), correlation=pearsonr_correlation(),
+                                       crossvalidation_kwargs=dict(stratification_coord="object_name"))
+    t = time.perf_counter()
+    averaged = average_repetition(trials)
+    score = metric(source, averaged)
+    ceiling = InternalConsistency()(trials)
+    ceiled = explained_variance(score, ceiling)
+    dt = time.perf_counter() - t
+    out["shuffled_order"] = dict(ids=[str(i) for i in averaged["stimulus_id"].values[:5]])
+    out["shuffled_predictivity"] = dict(value=float(score.values), error=float(score.attrs["error"]), seconds=dt)
+    out["shuffled_ceiling"] = dict(value=float(ceiling.values), error=float(ceiling.attrs["error"]), seconds=0.0)
+    out["shuffled_ceiled_r2"] = dict(value=float(ceiled.values), error=float(ceiled.attrs["error"]), seconds=0.0)
+
+    t = time.perf_counter()
+    s = metric(source, load("target_nan.nc", NeuroidAssembly))
+    out["nan_split_predictivity"] = dict(value=float(s.values), error=float(s.attrs["error"]),
+                                         seconds=time.perf_counter() - t)
+
+    kar = load("ost_kar.nc", DataAssembly)
+    kar.attrs["stimulus_set"] = pd.DataFrame({"stimulus_id": kar["stimulus_id"].values,
+                                              "image_label": kar["image_label"].values})
+    kar_module.load_dataset = lambda identifier: kar  # their benchmark's preparation, on our file
+    benchmark = kar_module.DicarloKar2019OST()
+    t = time.perf_counter()
+    s = ost_module.OSTCorrelation()(load("ost_source.nc", NeuroidAssembly), benchmark._assembly)
+    ceiled = ceil_score(s, benchmark.ceiling)
+    out["kar_ost"] = dict(value=float(s.values), error=float(s.attrs["error"]), seconds=time.perf_counter() - t)
+    out["kar_ost_ceiled"] = dict(value=float(ceiled.values), error=float(ceiled.attrs["error"]), seconds=0.0)
+    out["kar_ost_splits"] = [float(v) for v in s.raw.values] if hasattr(s, "raw") and s.raw is not None else []
     print("RESULT " + json.dumps(out))
 ''')
 
@@ -163,8 +215,53 @@ def simulate(folder: Path, small: bool) -> dict[str, object]:
     labels = ("presentation", ost_target["truth"].values)  # Brain-Score reads image_label and truth
     write_assembly(ost_source.assign_coords(image_label=labels, truth=labels), folder / "ost_source.nc")
     write_assembly(ost_target.assign_coords(image_label=labels), folder / "ost_target.nc")
+    _conventions_files(folder, repetitions, target, ost_source, ost_target, rng)
     return {"images": n_img, "features": n_feat, "sites": n_sites, "repetitions": n_reps,
             "trials": int(behaviour.sizes["presentation"])}
+
+
+#: the PLS split whose held-out images are made constant, and the OST splits left with 1 and 2 pairs
+NAN_SPLIT, OST_NAN_SPLIT, OST_TWO_PAIR_SPLIT = 4, 2, 5
+
+
+def _conventions_files(folder: Path, repetitions, target, ost_source, ost_target, rng) -> None:
+    """The files of the conventions checks (see the module docstring)."""
+    from cornet_repro.metrics._util import cv_splits
+
+    # shuffled trials, with a leading coord that sorts differently from stimulus_id
+    n_img = target.sizes["presentation"]
+    background = dict(zip(target["stimulus_id"].values.tolist(), rng.integers(0, 7, size=n_img).tolist()))
+    shuffled = repetitions.isel(presentation=rng.permutation(repetitions.sizes["presentation"]))
+    coords = {"background_id": ("presentation", [background[i] for i in shuffled["stimulus_id"].values.tolist()])}
+    coords.update({name: ("presentation", shuffled[name].values) for name in shuffled.coords
+                   if shuffled[name].dims == ("presentation",)})
+    coords.update({name: (shuffled[name].dims, shuffled[name].values) for name in shuffled.coords
+                   if shuffled[name].dims != ("presentation",)})
+    write_assembly(xr.DataArray(shuffled.values, dims=shuffled.dims, coords=coords), folder / "trials_shuffled.nc")
+
+    # an averaged target whose NAN_SPLIT-th split holds out only constant responses
+    splits = cv_splits(n_img, n_splits=10, train_size=0.9, stratify=np.asarray(target["object_name"].values))
+    values = np.array(target.values, dtype=float)
+    values[splits[NAN_SPLIT][1]] = values[splits[NAN_SPLIT][1]].mean(axis=0)
+    write_assembly(target.copy(data=values), folder / "target_nan.nc")
+
+    # Kar2019-like: sorted ids → splits; one split keeps 1 image pair, another 2; shuffled, duplicated, 2 decoders
+    ids = np.asarray(ost_target["stimulus_id"].values)
+    order = np.argsort(ids)
+    ost = np.array(ost_target.values, dtype=float)
+    ost_splits = cv_splits(len(ids), n_splits=10, test_size=0.1)
+    for split, keep in ((OST_NAN_SPLIT, 1), (OST_TWO_PAIR_SPLIT, 2)):
+        test = order[ost_splits[split][1]]
+        ost[test[keep:]] = np.nan
+    rows = np.concatenate([rng.permutation(len(ids)), rng.choice(len(ids), size=10, replace=False)])
+    data = np.stack([ost[rows], ost[rows] + rng.normal(0, 5, size=len(rows))], axis=1)
+    data[len(ids):, 0] += 7.0  # a duplicate's second entry differs: the first occurrence must win
+    kar = xr.DataArray(data, dims=("presentation", "decoder"),
+                       coords={"stimulus_id": ("presentation", ids[rows]),
+                               "image_label": ("presentation", ost_target["truth"].values[rows]),
+                               "i1": ("presentation", ost_target["i1"].values[rows]),
+                               "decoder": ("decoder", ["svm", "logistic"])})
+    write_assembly(kar, folder / "ost_kar.nc")
 
 
 def ours(folder: Path) -> dict[str, dict]:
@@ -189,7 +286,52 @@ def ours(folder: Path) -> dict[str, dict]:
     t = time.perf_counter()
     s = object_solution_times(load_assembly(folder / "ost_source.nc"), load_assembly(folder / "ost_target.nc"))
     out["ost"] = dict(value=s.value, error=s.error, seconds=time.perf_counter() - t)
+
+    # conventions (issue 14): ours under brainscore-2.4
+    trials = load_assembly(folder / "trials_shuffled.nc")
+    t = time.perf_counter()
+    averaged = average_repetitions(trials)
+    score = neural_predictivity(source, averaged)
+    ceiling = internal_consistency(trials)
+    ceiled = _ceil(score, ceiling, "r2")
+    dt = time.perf_counter() - t
+    out["shuffled_order"] = dict(ids=[str(i) for i in averaged["stimulus_id"].values[:5]])
+    out["shuffled_predictivity"] = dict(value=score.value, error=score.error, seconds=dt)
+    out["shuffled_ceiling"] = dict(value=ceiling.value, error=ceiling.error, seconds=0.0)
+    out["shuffled_ceiled_r2"] = dict(value=ceiled.value, error=ceiled.error, seconds=0.0)
+    t = time.perf_counter()
+    s = neural_predictivity(source, load_assembly(folder / "target_nan.nc"))
+    out["nan_split_predictivity"] = dict(value=s.value, error=s.error, seconds=time.perf_counter() - t)
+    t = time.perf_counter()
+    s = object_solution_times(load_assembly(folder / "ost_source.nc"), ost_target(load_assembly(folder / "ost_kar.nc")))
+    ceiled = _ceil_ost(s)
+    out["kar_ost"] = dict(value=s.value, error=s.error, seconds=time.perf_counter() - t)
+    out["kar_ost_ceiled"] = dict(value=ceiled.value, error=ceiled.error, seconds=0.0)
+    out["kar_ost_splits"] = list(s.details["per_split"])
     return out
+
+
+def _ceil(score, ceiling, mode):
+    """Brain-Score 2.4's ceiling of V4/IT. (Checkouts before the conventions had no ``error``
+    argument: this script also runs there, for the before/after table.)"""
+    try:
+        return ceil_score(score, ceiling, mode=mode, error="unceiled")
+    except TypeError:
+        return ceil_score(score, ceiling, mode=mode)
+
+
+def _ceil_ost(score):
+    try:
+        return ceiled_ost(score, error="unceiled")
+    except TypeError:
+        return ceiled_ost(score)
+
+
+def _delta(a: float, b: float) -> float:
+    """|a − b|; 0 when both are NaN, inf when only one is."""
+    if np.isnan(a) and np.isnan(b):
+        return 0.0
+    return abs(a - b) if np.isfinite(a) and np.isfinite(b) else float("inf")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -220,16 +362,29 @@ def main(argv: list[str] | None = None) -> int:
     worst = 0.0
     print(f"\n{'metric':<22}{'ours':>12}{'theirs':>12}{'|Δ|':>11}{'err ours':>10}{'err theirs':>11}"
           f"{'t ours':>9}{'t theirs':>10}")
-    for key in ("neural_predictivity", "internal_consistency", "i2n", "i2n_ceiling", "i1", "ost"):
+    for key in ("neural_predictivity", "internal_consistency", "i2n", "i2n_ceiling", "i1", "ost",
+                "shuffled_predictivity", "shuffled_ceiling", "shuffled_ceiled_r2", "nan_split_predictivity",
+                "kar_ost", "kar_ost_ceiled"):
         a, b = mine[key], theirs[key]
-        delta = abs(a["value"] - b["value"])
-        worst = max(worst, delta, abs(a["error"] - b["error"]))
+        delta = _delta(a["value"], b["value"])
+        worst = max(worst, delta, _delta(a["error"], b["error"]))
         print(f"{key:<22}{a['value']:>12.6f}{b['value']:>12.6f}{delta:>11.2e}{a['error']:>10.5f}{b['error']:>11.5f}"
               f"{a['seconds']:>8.2f}s{b['seconds']:>9.2f}s")
     split_delta = np.abs(np.subtract(mine["neural_predictivity"]["per_split"],
                                      theirs["neural_predictivity"]["per_split"])).max()
     worst = max(worst, split_delta)
     print(f"neural predictivity, max |Δ| over the 10 per-split medians: {split_delta:.2e}")
+    same_order = mine["shuffled_order"]["ids"] == theirs["shuffled_order"]["ids"]
+    worst = max(worst, 0.0 if same_order else float("inf"))
+    print(f"shuffled trials, first averaged stimuli: ours {mine['shuffled_order']['ids']}, "
+          f"theirs {theirs['shuffled_order']['ids']}: {'same' if same_order else 'DIFFERENT'} order")
+    splits = np.array(mine["kar_ost_splits"], dtype=float), np.array(theirs["kar_ost_splits"], dtype=float)
+    if len(splits[1]):
+        same_nan = np.array_equal(np.isnan(splits[0]), np.isnan(splits[1]))
+        split_delta = np.nanmax(np.abs(splits[0] - splits[1])) if same_nan else float("inf")
+        worst = max(worst, split_delta)
+        print(f"Kar2019-like OST per split: ours {np.round(splits[0], 3).tolist()}\n"
+              f"                            theirs {np.round(splits[1], 3).tolist()} (max |Δ| {split_delta:.2e})")
     print("ost: Brain-Score's OSTCorrelation with its TensorFlow decoder replaced by our sklearn decoder")
     print(f"\nworst |Δ| (values and errors) = {worst:.2e}: {'PASS' if worst < TOLERANCE else 'FAIL'} "
           f"(tolerance {TOLERANCE:g})")

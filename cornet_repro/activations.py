@@ -28,7 +28,7 @@ import xarray as xr
 from .assemblies import AssemblyError, model_assembly, validate_neural
 from .metrics._util import align_to, cv_splits
 from .metrics.neural import gram_matrix, split_correlations
-from .metrics.score import Score, sem
+from .metrics.score import Score, mean_over_splits, sem
 from .protocol import IMAGENET_MEAN, IMAGENET_STD
 
 __all__ = [
@@ -489,7 +489,7 @@ def select_layer(
                           coords={"split": np.arange(len(outer)),
                                   "neuroid_id": ("neuroid", np.asarray(target["neuroid_id"].values)),
                                   "chosen_layer": ("split", np.array(chosen))})
-    score = Score(value=float(per_split.mean()), error=sem(per_split), error_kind="sem",
+    score = Score(value=mean_over_splits(per_split), error=sem(per_split), error_kind="sem",
                   metric="neural_predictivity (nested layer selection)", raw=raw_da,
                   details={"chosen_layers": chosen, "per_split": per_split.tolist()})
     return LayerSelection(score=score, chosen=chosen, inner_scores=inner_scores, layer_scores=layer_scores)

@@ -317,18 +317,17 @@ def presentation_coords(assembly: xr.DataArray, dim: str = "presentation") -> li
 
 
 def average_repetitions(assembly: xr.DataArray) -> xr.DataArray:
-    """Mean over presentations of the same ``stimulus_id`` (e.g. over repetitions).
+    """Mean over presentations of the same ``stimulus_id`` (e.g. over repetitions), NaN-skipping.
 
-    Stimuli appear in order of first occurrence. Presentation coords that are constant within
-    every stimulus are kept; others (``repetition``, trial-level metadata) are dropped.
+    Presentation coords that are constant within every stimulus are kept; others (``repetition``,
+    trial-level metadata) are dropped. Stimuli come out in Brain-Score's order
+    (``average_repetition``: a groupby over all non-repetition presentation coords, whose groups
+    xarray sorts): sorted by the tuple of the kept coords' values, in coord order. The
+    cross-validation splits index into this order, so it decides which images each split tests.
     """
     assembly = validate_neural(assembly)
     ids = np.asarray(assembly["stimulus_id"].values)
-    uniq, first, inverse = np.unique(ids, return_index=True, return_inverse=True)
-    order = np.argsort(first)  # first-occurrence order
-    rank = np.empty_like(order)
-    rank[order] = np.arange(len(order))
-    group = rank[inverse]
+    uniq, first, group = np.unique(ids, return_index=True, return_inverse=True)
     n_groups = len(uniq)
     values = np.asarray(assembly.values, dtype=float)
     # sort presentations by group and sum contiguous runs: O(n) memory, unlike a one-hot matmul
@@ -340,20 +339,30 @@ def average_repetitions(assembly: xr.DataArray) -> xr.DataArray:
     n_finite = np.add.reduceat(finite[by_group].astype(np.int64), starts, axis=0)
     with np.errstate(invalid="ignore", divide="ignore"):
         mean = sums / n_finite  # NaN-skipping mean, as Brain-Score's (NaN where no finite value)
-    keep_rows = first[order]
-    coords: dict[str, Any] = {}
+    kept: dict[str, np.ndarray] = {}
+    other: dict[str, Any] = {}
     for name in assembly.coords:
         dims = assembly[name].dims
         if dims == ("presentation",):
             vals = np.asarray(assembly[name].values)
-            reps = vals[keep_rows]
-            if name == "repetition":
-                continue
-            if np.array_equal(vals, reps[group]):
-                coords[name] = ("presentation", reps)
+            reps = vals[first]
+            if name != "repetition" and np.array_equal(vals, reps[group]):
+                kept[name] = reps
         elif "presentation" not in dims:
-            coords[name] = (dims, assembly[name].values)
-    return xr.DataArray(mean, dims=assembly.dims, coords=coords, name=assembly.name, attrs=dict(assembly.attrs))
+            other[name] = (dims, assembly[name].values)
+    order = brainscore_group_order(kept)
+    coords: dict[str, Any] = {name: ("presentation", vals[order]) for name, vals in kept.items()}
+    coords.update(other)
+    return xr.DataArray(mean[order], dims=assembly.dims, coords=coords, name=assembly.name,
+                        attrs=dict(assembly.attrs))
+
+
+def brainscore_group_order(keys: dict[str, np.ndarray]) -> np.ndarray:
+    """The order in which Brain-Score's ``multi_groupby(keys).mean()`` returns groups: sorted by the
+    tuple of key values, compared as Python compares tuples (its ``MultiCoord.__lt__``)."""
+    columns = [np.asarray(v).tolist() for v in keys.values()]
+    rows = list(zip(*columns))
+    return np.array(sorted(range(len(rows)), key=rows.__getitem__), dtype=int)
 
 
 def select(assembly: xr.DataArray, **conditions: Any) -> xr.DataArray:

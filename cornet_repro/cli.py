@@ -197,7 +197,8 @@ def cmd_score(args: argparse.Namespace) -> int:
 
     check_writable(cache_dir(args.cache), "cache folder (--cache)", write=False)  # read-only may hold it all
     try:
-        path = score_run(args.run, args.results_dir, preset=args.preset, cache=args.cache, progress=args.progress)
+        path = score_run(args.run, args.results_dir, preset=args.preset, cache=args.cache, progress=args.progress,
+                         conventions=args.conventions)
     except PresetError as error:
         print(f"error: {error}", file=sys.stderr)
         return 1
@@ -206,7 +207,8 @@ def cmd_score(args: argparse.Namespace) -> int:
     headline = result["brain_score"] if composite == "paper" else result.get("brain_score_fig4")
     print(json.dumps({"result": str(path), "source": result["source"], "preset": result["preset"],
                       "scores": {k: (v or {}).get("value") for k, v in result["scores"].items()},
-                      "brain_score": (headline or {}).get("value"), "composite": composite}, indent=1))
+                      "brain_score": (headline or {}).get("value"), "composite": composite,
+                      "conventions": _conventions_label(result)}, indent=1))
     return 0
 
 
@@ -238,7 +240,7 @@ def cmd_score_model(args: argparse.Namespace) -> int:
                                  image_size=args.image_size, batch_size=args.batch_size, pca_components=args.pca,
                                  pca_stimuli=pca_stimuli, benchmarks=benchmarks, results_dir=args.results_dir, cache=args.cache,
                                  check_memory=not args.no_memory_check, progress=not args.quiet,
-                                 log=lambda line: print(line, file=sys.stderr))
+                                 log=lambda line: print(line, file=sys.stderr), conventions=args.conventions)
     except (ModelSpecError, WeightsError, MemoryError_, PresetError, FileNotFoundError, ValueError) as error:
         print(f"error: {error}", file=sys.stderr)
         return 1
@@ -246,8 +248,16 @@ def cmd_score_model(args: argparse.Namespace) -> int:
     print(json.dumps({"result": result.get("path"), "model": result["model"], "source": result["source"],
                       "scores": {k: (v or {}).get("value") for k, v in scores.items()},
                       "layers": {k: v.get("layer") for k, v in scores.items() if v.get("layer")},
-                      "brain_score": (result.get("brain_score") or {}).get("value")}, indent=1))
+                      "brain_score": (result.get("brain_score") or {}).get("value"),
+                      "conventions": _conventions_label(result)}, indent=1))
     return 0
+
+
+def _conventions_label(result: dict) -> str:
+    """How a result's scores were ceiled, in words (records made before conventions: the paper's)."""
+    from .protocol import conventions
+
+    return conventions((result.get("conventions") or {}).get("name", "paper-2019")).label
 
 
 # ---------------------------------------------------------------------------------------------
@@ -280,6 +290,7 @@ def cmd_simulate(args: argparse.Namespace) -> int:
 # the parser
 # ---------------------------------------------------------------------------------------------
 
+_CONVENTION_CHOICES = ("paper-2019", "brainscore-2.4")  # protocol.CONVENTIONS, without importing it at start-up
 _CACHE_HELP = "data cache (default: $CORNET_REPRO_CACHE or ~/.cache/cornet_repro)"
 
 
@@ -316,6 +327,9 @@ def build_parser() -> argparse.ArgumentParser:
                                         "that record none)")
     score.add_argument("--cache", help=_CACHE_HELP)
     score.add_argument("--progress", action="store_true", help="show progress bars")
+    score.add_argument("--conventions", choices=_CONVENTION_CHOICES,
+                       help="paper-2019: r / ceiling, as the paper (default: the preset's); brainscore-2.4: "
+                            "r² / ceiling and unceiled errors, as brainscore-vision 2.4.x")
     score.set_defaults(func=cmd_score)
 
     own = sub.add_parser("score-model", help="score any PyTorch model on the paper's benchmarks (simulated by default)",
@@ -345,6 +359,9 @@ def build_parser() -> argparse.ArgumentParser:
     own.add_argument("--cache", help=_CACHE_HELP)
     own.add_argument("--no-memory-check", action="store_true", help="score even above the memory estimate")
     own.add_argument("--quiet", action="store_true", help="no progress bars")
+    own.add_argument("--conventions", choices=_CONVENTION_CHOICES, default="paper-2019",
+                     help="paper-2019 (default): r / ceiling, as the paper; brainscore-2.4: r² / ceiling and "
+                          "unceiled errors, as brainscore-vision 2.4.x")
     own.set_defaults(func=cmd_score_model)
 
     simulate = sub.add_parser("simulate", help="generate the simulated experiment of a preset (cached)",

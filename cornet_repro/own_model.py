@@ -31,6 +31,7 @@ from .data.brain import BrainData
 from .models.user import candidate_layers, layer_shapes, resolve_model
 from .presets import load_preset
 from .protocol import BENCHMARK_NAMES
+from .protocol import conventions as named_conventions
 from .results import make_result, write_result
 from .scoring import Candidate, benchmarks_for, score_model
 
@@ -138,7 +139,7 @@ def score_own_model(model: str | nn.Module, *, weights: str | os.PathLike | None
                     batch_size: int = 64, pca_components: int = 0, pca_stimuli: Any = None,
                     benchmarks: Sequence[str] | None = None, results_dir: str | os.PathLike | None = None,
                     cache: str | os.PathLike | None = None, seed: int | None = 0, check_memory: bool = True,
-                    progress: bool = False, log: Any = None) -> dict[str, Any]:
+                    progress: bool = False, log: Any = None, conventions: str = "paper-2019") -> dict[str, Any]:
     """Score any model on the paper's benchmarks and return its result record (see the module docstring).
 
     ``model``: an ``nn.Module`` or a spec (``torchvision:resnet18``, ``package.module:factory``,
@@ -148,10 +149,12 @@ def score_own_model(model: str | nn.Module, *, weights: str | os.PathLike | None
     overrides the preset's (real data: 224). ``seed``: torch's seed when the model is built from a
     spec, so random weights are the same on every run. ``check_memory``: refuse before extracting when the
     estimate exceeds the available memory. ``log``: a function that receives progress lines
-    (the estimate); default: none.
+    (the estimate); default: none. ``conventions``: ``"paper-2019"`` (r / ceiling, the paper's) or
+    ``"brainscore-2.4"`` (Brain-Score 2.4.x's r² / ceiling and unceiled errors).
     """
     if data not in DATA_CHOICES:
         raise ValueError(f"data={data!r}: choose one of {list(DATA_CHOICES)}")
+    named_conventions(conventions)  # a misspelled name fails here, not after the extraction
     settings = load_preset(preset)
     if isinstance(model, nn.Module):
         seed = None  # its weights are whatever they are: no seed to record
@@ -181,7 +184,7 @@ def score_own_model(model: str | nn.Module, *, weights: str | os.PathLike | None
             f"batch (batch_size, now {batch_size}) or a smaller image_size (now {size})")
     candidate = Candidate.for_model(module, reading, image_size=size, batch_size=batch_size,
                                     pca_components=pca_components, pca_stimuli=pca_stimuli, progress=progress)
-    scored = score_model(candidate, benchmarks_for(brain, chosen))
+    scored = score_model(candidate, benchmarks_for(brain, chosen, conventions=conventions))
     from .models.depth import depth
 
     try:
@@ -192,6 +195,7 @@ def score_own_model(model: str | nn.Module, *, weights: str | os.PathLike | None
                          else data, source="simulated" if data == "simulated" else "real", seed=seed,
                          score_config={"image_size": size, "batch_size": batch_size, "benchmarks": list(chosen),
                                        "pca_components": pca_components, "composite": "paper",
+                                       "conventions": conventions,
                                        "layers": {k: list(v) for k, v in reading.items()}},
                          checkpoint=weights if weights is not None and Path(weights).is_file() else None,
                          data=brain.description, label=label, depth=model_depth,

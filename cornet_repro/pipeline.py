@@ -7,6 +7,7 @@ an identical finished run is already there.
 
 from __future__ import annotations
 
+import dataclasses
 import os
 from pathlib import Path
 from typing import Any, Mapping
@@ -23,12 +24,13 @@ __all__ = ["score_run", "train_and_score", "run_directory"]
 
 def score_run(run_dir: str | os.PathLike, results_dir: str | os.PathLike, *,
               preset: Preset | str | os.PathLike | None = None, cache: str | os.PathLike | None = None,
-              pca_stimuli: Any = None, progress: bool = False) -> Path:
+              pca_stimuli: Any = None, progress: bool = False, conventions: str | None = None) -> Path:
     """Score the trained model in ``run_dir`` and write its result file; return the file's path.
 
     Scored with the run's own preset (its ``score`` settings and ``brain_data``). ``preset``
     replaces it: needed for older runs that recorded only a preset name, and used by
-    :func:`train_and_score` to rescore a finished run with new scoring settings.
+    :func:`train_and_score` to rescore a finished run with new scoring settings. ``conventions``
+    replaces the preset's ``score.conventions`` (``paper-2019`` or ``brainscore-2.4``).
     """
     check_writable(results_dir, "results folder")  # before the scoring work, not after it
     run = load_run(run_dir)
@@ -37,6 +39,8 @@ def score_run(run_dir: str | os.PathLike, results_dir: str | os.PathLike, *,
     preset = preset or run.preset
     if preset is None:
         raise ValueError(f"{run.path} does not record its preset; pass one (tiny, small, paper or a YAML file)")
+    if conventions is not None:
+        preset = dataclasses.replace(preset, score=dataclasses.replace(preset.score, conventions=conventions))
     score = preset.score
     brain = BrainData.build(preset.brain_data, simulated=run.config.simulated or preset.simulated, cache=cache)
     if score.pca_components and pca_stimuli is None and run.config.data == "imagenet" and run.config.data_path:
@@ -46,7 +50,7 @@ def score_run(run_dir: str | os.PathLike, results_dir: str | os.PathLike, *,
                                         image_size=score.image_size, batch_size=score.batch_size,
                                         pca_components=score.pca_components, pca_stimuli=pca_stimuli,
                                         progress=progress)
-    scored = score_model(candidate, benchmarks_for(brain, score.benchmarks))
+    scored = score_model(candidate, benchmarks_for(brain, score.benchmarks, conventions=score.conventions))
     top1 = run.state.get("val_top1")
     result = make_result(scored, model_name=run.config.model, model_config=run.config.model_config,
                          preset=preset.name, source=brain.source, seed=run.config.seed, validation_top1=top1,

@@ -30,7 +30,7 @@ from pathlib import Path
 from typing import Any, Mapping
 
 from .data.simulated import SimulatedConfig
-from .protocol import BENCHMARK_NAMES, COMPOSITES
+from .protocol import BENCHMARK_NAMES, COMPOSITES, CONVENTIONS
 
 __all__ = ["TrainConfig", "ScoreConfig", "Preset", "PRESETS", "get_preset", "load_preset", "preset_help",
            "from_dict", "to_dict", "PresetError"]
@@ -145,7 +145,10 @@ class ScoreConfig:
     images; 0 = no PCA). ``benchmarks``: which of V4, IT, behavior, OST to score.
     ``composite``: which Brain-Score the run reports as its own (result field ``composite``;
     ``cornet-repro score`` prints it): ``'paper'`` (mean of V4, IT, behaviour, OST) or ``'fig4'``
-    (without OST); each is computed whenever all its parts were scored.
+    (without OST); each is computed whenever all its parts were scored. ``conventions``: how scores
+    are ceiled and their errors reported (:data:`cornet_repro.protocol.CONVENTIONS`): ``'paper-2019'``
+    (r / ceiling, the paper's) or ``'brainscore-2.4'`` (Brain-Score 2.4.x's r² / ceiling and
+    unceiled errors, to compare with today's leaderboard).
     """
 
     image_size: int = 224
@@ -153,6 +156,7 @@ class ScoreConfig:
     benchmarks: tuple[str, ...] = BENCHMARK_NAMES
     pca_components: int = 0
     composite: str = "paper"
+    conventions: str = "paper-2019"
 
     def __post_init__(self) -> None:
         if isinstance(self.benchmarks, list):
@@ -163,6 +167,7 @@ class ScoreConfig:
         if not self.benchmarks:
             raise PresetError(f"score.benchmarks is empty; choose from {', '.join(BENCHMARK_NAMES)}")
         _choice("score.composite", self.composite, tuple(COMPOSITES))
+        _choice("score.conventions", self.conventions, tuple(CONVENTIONS))
         if self.image_size < 1 or self.batch_size < 1 or self.pca_components < 0:
             raise PresetError("score: need image_size >= 1, batch_size >= 1, pca_components >= 0")
 

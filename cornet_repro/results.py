@@ -9,7 +9,10 @@ layer was chosen among candidates, the ``layer`` and ``layer_scores`` (every can
 ceiled ``value`` and ``raw`` held-out score: the layer map); ``brain_score`` (the
 paper's composite: mean of V4, IT, behaviour, OST) and ``brain_score_fig4`` (without OST, as in
 Fig. 4), each present when all its parts were scored; ``composite``: which of the two the run's
-preset reports as its Brain-Score (``score.composite``); ``imagenet_top1`` (ImageNet validation
+preset reports as its Brain-Score (``score.composite``); ``conventions``: how the scores were
+ceiled and their errors formed (:class:`cornet_repro.protocol.Conventions` as a dict: ``name``
+``paper-2019`` or ``brainscore-2.4``, ``ceiling`` ``r``/``r2``, ``ceiled_error``, the Brain-Score
+version it corresponds to; records without it were made under ``paper-2019``); ``imagenet_top1`` (ImageNet validation
 top-1, only when trained on ImageNet) and ``validation_top1`` (top-1 on the training data's
 validation split, e.g. the simulated task); ``depth`` (the paper's model depth, when known);
 ``memory`` (the estimate made before scoring a user's model); ``ost_pairs`` (per-image model and
@@ -40,6 +43,7 @@ from .cache import file_hash
 from .files import atomic_write_text, remove_stale_temps, writer_lock
 from .metrics.score import Score
 from .protocol import BENCHMARK_NAMES, COMPOSITES
+from .protocol import conventions as named_conventions
 
 __all__ = ["SCHEMA_VERSION", "RESULT_SUFFIX", "score_record", "make_result", "result_path", "write_result",
            "read_result", "read_results", "remove_results", "git_commit"]
@@ -67,6 +71,9 @@ def score_record(score: Score) -> dict[str, Any]:
         raw = None if score.ceiling is not None else score
     out["raw"], out["raw_error"] = (_f(raw.value), _f(raw.error)) if raw is not None else (None, None)
     out["ceiling"] = _f(score.ceiling.value) if score.ceiling is not None else None
+    for key in ("ceiling_mode", "ceiled_error"):  # how value and error were ceiled (see Conventions)
+        if key in score.details:
+            out[key] = score.details[key]
     for key in ("per_split", "images_with_both", "note", "layer", "layer_scores", "feedforward"):
         if key in score.details:
             out[key] = score.details[key]
@@ -122,6 +129,7 @@ def make_result(scored: Any, *, model_name: str, model_config: Mapping[str, Any]
         "brain_score": _composite_record(scored.composites.get("paper"), "paper"),
         "brain_score_fig4": _composite_record(scored.composites.get("fig4"), "fig4"),
         "composite": (score_config or {}).get("composite", "paper"),
+        "conventions": named_conventions((score_config or {}).get("conventions", "paper-2019")).to_dict(),
         "imagenet_top1": imagenet_top1, "validation_top1": validation_top1,
         "ost_pairs": ost.details.get("per_image") if ost is not None else None,
         "depth": depth, "memory": dict(memory) if memory else None,
@@ -242,7 +250,7 @@ def read_results(results_dir: str | os.PathLike) -> pd.DataFrame:
     """One row per result file in ``results_dir`` (sorted by creation time).
 
     Columns: ``model``, ``model_name``, ``model_config`` (a dict), ``preset``, ``source``, ``seed``,
-    ``fig4_group``, ``fig4_variant``; per benchmark ``V4``, ``V4_error``, ``V4_raw``, ``V4_ceiling`` (likewise
+    ``fig4_group``, ``fig4_variant``, ``conventions`` (its name); per benchmark ``V4``, ``V4_error``, ``V4_raw``, ``V4_ceiling`` (likewise
     ``IT``, ``behavior``, ``OST``); ``brain_score`` (+ ``_error``), ``brain_score_fig4``
     (+ ``_error``), ``imagenet_top1``, ``validation_top1``, ``chance_top1``, ``checkpoint``, ``git_commit``,
     ``package_version``, ``created``, ``path``.
@@ -270,11 +278,12 @@ def read_results(results_dir: str | os.PathLike) -> pd.DataFrame:
         for key in ("brain_score", "brain_score_fig4"):
             composite = r.get(key) or {}
             row[key], row[f"{key}_error"] = composite.get("value"), composite.get("error")
+        row["conventions"] = (r.get("conventions") or {}).get("name", "paper-2019")
         row["chance_top1"] = _chance_top1(r.get("train") or {})
         row["path"] = str(path)
         rows.append(row)
     columns = ["model", "model_name", "model_config", "preset", "source", "seed", "fig4_group", "fig4_variant",
-               *[f"{n}{s}" for n in BENCHMARK_NAMES for s in ("", "_error", "_raw", "_ceiling")],
+               "conventions", *[f"{n}{s}" for n in BENCHMARK_NAMES for s in ("", "_error", "_raw", "_ceiling")],
                "brain_score", "brain_score_error", "brain_score_fig4", "brain_score_fig4_error",
                "imagenet_top1", "validation_top1", "chance_top1", "depth", "checkpoint", "git_commit", "package_version",
                "created", "path"]

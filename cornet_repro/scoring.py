@@ -18,6 +18,12 @@ behavior   Rajalingham2018 (240 images)             readout       I2n r / sqrt(h
 ``OST``    Kar2019 (1,318 images) ``Kar2019-ost``   IT, 70–250    OST Spearman / .79
 =========  =======================================  ============  ===================================
 
+V4 and IT are ceiled as r / ceiling under the default conventions (``paper-2019``, the paper's) and
+as r² / ceiling with the unceiled error under ``brainscore-2.4`` (brainscore-vision 2.4.x); see
+:class:`cornet_repro.protocol.Conventions`. Under both, targets come in Brain-Score's order and NaN
+splits are skipped as Brain-Score does. A model without temporal dynamics gets OST = 0 under both
+(the paper's rule; Brain-Score 2.4 reports NaN there).
+
 :func:`score_model` = "for each benchmark: benchmark(candidate)", then the composites:
 ``"paper"`` = mean(V4, IT, behaviour, OST), the paper's Brain-Score (the published table's
 Brain-Score column is exactly this mean; models without temporal dynamics have OST = 0 there);
@@ -40,7 +46,8 @@ from .metrics.ceiling import internal_consistency
 from .metrics.neural import neural_predictivity
 from .metrics.ost import OST_CEILING, ceiled_ost, object_solution_times
 from .metrics.score import Score, ceil_score
-from .protocol import BENCHMARK_NAMES, COMPOSITES, NEURAL_REGIONS, NEURAL_WINDOW_MS, OST_TIME_BINS
+from .protocol import (BENCHMARK_NAMES, COMPOSITES, NEURAL_REGIONS, NEURAL_WINDOW_MS, OST_TIME_BINS, Conventions,
+                       conventions as named_conventions)
 
 __all__ = ["Candidate", "Benchmark", "NeuralBenchmark", "BehaviorBenchmark", "OSTBenchmark", "COMPOSITES",
            "BRAIN_SCORE_IDENTIFIERS", "ModelScores", "benchmarks_for", "score_model", "brain_score",
@@ -146,19 +153,22 @@ class NeuralBenchmark:
     """PLS predictivity of one region on a time window, ceiled by split-half internal consistency.
 
     ``trials``: V4 + IT trials (``region`` coord on neuroids; a ``time_bin`` dim is averaged over
-    the bins inside ``window``) on ``stimuli``. ``ceiling_mode="r"``: the paper's r / ceiling.
+    the bins inside ``window``) on ``stimuli``. ``conventions`` (:data:`cornet_repro.protocol.CONVENTIONS`):
+    ``"paper-2019"``, the paper's r / ceiling, or ``"brainscore-2.4"``, Brain-Score 2.4.x's r² / ceiling
+    with the unceiled error.
     With several candidate layers, the layer is chosen on each outer split's training images only
     (:func:`cornet_repro.activations.select_layer`), and every candidate layer's own held-out score
     is kept, ceiled, as ``details["layer_scores"]`` (the layer map).
     """
 
     def __init__(self, trials: xr.DataArray, stimuli: Any, region: str, *,
-                 window: tuple[float, float] = NEURAL_WINDOW_MS, ceiling_mode: Literal["r", "r2"] = "r") -> None:
+                 window: tuple[float, float] = NEURAL_WINDOW_MS,
+                 conventions: str | Conventions = "paper-2019") -> None:
         if region not in NEURAL_REGIONS:
             raise ValueError(f"region must be one of {list(NEURAL_REGIONS)}, got {region!r}")
         self.name, self.identifier = region, BRAIN_SCORE_IDENTIFIERS[region]
         self.trials, self.stimuli, self.region = trials, stimuli, region
-        self.window, self.ceiling_mode = tuple(window), ceiling_mode
+        self.window, self.conventions = tuple(window), named_conventions(conventions)
         self._target: tuple[xr.DataArray, xr.DataArray] | None = None
         self._ceiling: Score | None = None
 
@@ -183,12 +193,15 @@ class NeuralBenchmark:
         if "layer" in features.coords and len(set(np.asarray(features["layer"].values).tolist())) > 1:
             chosen = select_layer(features, self.target[0], progress=candidate.progress,
                                   description=f"{self.region} layer search")
-            score = ceil_score(chosen.score, self.ceiling, mode=self.ceiling_mode)
-            layer_map = {layer: {"value": ceil_score(Score(r), self.ceiling, mode=self.ceiling_mode).value, "raw": r}
+            score = self._ceil(chosen.score)
+            layer_map = {layer: {"value": self._ceil(Score(r)).value, "raw": r}
                          for layer, r in chosen.layer_map.items()}
             return score.with_details(layer=chosen.best_layer, layer_scores=layer_map)
         raw = neural_predictivity(features, self.target[0])
-        return ceil_score(raw, self.ceiling, mode=self.ceiling_mode).with_details(region=self.region)
+        return self._ceil(raw).with_details(region=self.region)
+
+    def _ceil(self, raw: Score) -> Score:
+        return ceil_score(raw, self.ceiling, mode=self.conventions.ceiling, error=self.conventions.ceiled_error)
 
 
 class BehaviorBenchmark:
@@ -224,7 +237,7 @@ class OSTBenchmark:
     """Object solution times: Spearman r between the model's and the monkey's per-image OSTs, / .79.
 
     The model's IT is read on 10 ms bins from 70 to 250 ms. A model whose IT runs one time step
-    is feed-forward and scores 0, as in the paper; so does a model for which no split has 3+
+    is feed-forward and scores 0, as in the paper; so does a model for which no split has 2+
     images that both it and the monkey solve (the correlation is undefined). The per-image OSTs
     are kept in ``details["per_image"]`` (Fig. 5).
     """
@@ -232,9 +245,11 @@ class OSTBenchmark:
     name, identifier = "OST", BRAIN_SCORE_IDENTIFIERS["OST"]
 
     def __init__(self, target: xr.DataArray, stimuli: Any, *, region: str = "IT",
-                 bins: Sequence[tuple[float, float]] = OST_TIME_BINS) -> None:
+                 bins: Sequence[tuple[float, float]] = OST_TIME_BINS,
+                 conventions: str | Conventions = "paper-2019") -> None:
         self.target, self.stimuli = ost_target(target), stimuli
         self.region, self.bins = region, list(bins)
+        self.conventions = named_conventions(conventions)
 
     def __call__(self, candidate: Candidate) -> Score:
         ceiling = Score(OST_CEILING, error_kind="none", metric="ost ceiling (fixed)")
@@ -243,9 +258,9 @@ class OSTBenchmark:
                          details={"note": "feed-forward model (one IT time step): OST = 0 as in the paper"})
         features = candidate.time_bin_features(self.stimuli, self.region, self.bins,
                                                self.target["stimulus_id"].values)
-        score = score_ost(features, self.target)
+        score = score_ost(features, self.target, error=self.conventions.ceiled_error)
         if not math.isfinite(score.value):
-            # No split had 3+ images where both the model and the monkey reach the threshold:
+            # No split had 2+ images where both the model and the monkey reach the threshold:
             # the correlation is undefined; count it as 0, as the paper does for models without
             # usable dynamics.
             score = dataclasses.replace(score, value=0.0, error=float("nan")).with_details(
@@ -254,21 +269,23 @@ class OSTBenchmark:
 
 
 def benchmarks_for(brain: Any, names: Sequence[str] = BENCHMARK_NAMES, *,
-                   ceiling_mode: Literal["r", "r2"] = "r") -> dict[str, Benchmark]:
+                   conventions: str | Conventions = "paper-2019") -> dict[str, Benchmark]:
     """The benchmarks ``names`` (``V4``, ``IT``, ``behavior``, ``OST``) on ``brain``
-    (a :class:`cornet_repro.data.brain.BrainData`), in that canonical order."""
+    (a :class:`cornet_repro.data.brain.BrainData`), in that canonical order, ceiled under
+    ``conventions`` (``"paper-2019"`` or ``"brainscore-2.4"``)."""
+    conventions = named_conventions(conventions)
     unknown = sorted(set(names) - set(BENCHMARK_NAMES))
     if unknown:
         raise ValueError(f"unknown benchmarks {unknown}; choose from {list(BENCHMARK_NAMES)}")
     out: dict[str, Benchmark] = {}
     for name in [n for n in BENCHMARK_NAMES if n in names]:
         if name in NEURAL_REGIONS:
-            out[name] = NeuralBenchmark(brain.neural, brain.neural_stimuli, name, ceiling_mode=ceiling_mode)
+            out[name] = NeuralBenchmark(brain.neural, brain.neural_stimuli, name, conventions=conventions)
         elif name == "behavior":
             out[name] = BehaviorBenchmark(brain.human, brain.behavior_fitting_stimuli, brain.behavior_fitting_ids,
                                           brain.behavior_test_stimuli, brain.behavior_test_ids)
         else:
-            out[name] = OSTBenchmark(brain.ost, brain.ost_stimuli)
+            out[name] = OSTBenchmark(brain.ost, brain.ost_stimuli, conventions=conventions)
     return out
 
 
@@ -357,12 +374,14 @@ def neural_target(trials: xr.DataArray, region: str, time_window: tuple[float, f
 
 def score_neural(model: xr.DataArray, trials: xr.DataArray, region: str, *,
                  time_window: tuple[float, float] | None = NEURAL_WINDOW_MS, ceiling: Score | None = None,
-                 ceiling_mode: Literal["r", "r2"] = "r", **metric_kwargs) -> Score:
-    """Ceiled neural predictivity of one region (``ceiling_mode="r"``: the paper's r / ceiling)."""
+                 conventions: str | Conventions = "paper-2019", **metric_kwargs) -> Score:
+    """Ceiled neural predictivity of one region (``conventions="paper-2019"``: the paper's r / ceiling;
+    ``"brainscore-2.4"``: Brain-Score 2.4.x's r² / ceiling with the unceiled error)."""
+    conventions = named_conventions(conventions)
     target, per_trial = neural_target(trials, region, time_window)
     raw = neural_predictivity(model, target, **metric_kwargs)
     ceiling = ceiling or internal_consistency(per_trial)
-    return ceil_score(raw, ceiling, mode=ceiling_mode).with_details(region=region)
+    return ceil_score(raw, ceiling, mode=conventions.ceiling, error=conventions.ceiled_error).with_details(region=region)
 
 
 def score_behavior(probabilities: xr.DataArray, trials: xr.DataArray, *, ceiling: Score | None = None) -> Score:
@@ -372,7 +391,7 @@ def score_behavior(probabilities: xr.DataArray, trials: xr.DataArray, *, ceiling
 
 def ost_target(assembly: xr.DataArray, decoder: str = "svm") -> xr.DataArray:
     """The Kar2019 assembly as the OST metric takes it (Brain-Score's benchmark preparation):
-    one entry per unique ``stimulus_id``, the ``decoder`` slice if there is a decoder dim, and
+    one entry per unique ``stimulus_id`` in sorted order, the ``decoder`` slice if there is a decoder dim, and
     ``truth`` taken from ``image_label`` when absent. An assembly already in that form passes
     through unchanged."""
     if "decoder" in assembly.dims:
@@ -382,8 +401,10 @@ def ost_target(assembly: xr.DataArray, decoder: str = "svm") -> xr.DataArray:
         assembly = assembly.isel(decoder=int(np.flatnonzero(labels == decoder)[0]))
     if "stimulus_id" not in assembly.coords and "image_id" in assembly.coords:
         assembly = assembly.assign_coords(stimulus_id=("presentation", assembly["image_id"].values))
+    # one entry per image, sorted by stimulus_id: Brain-Score's ``np.unique(..., return_index=True)``
+    # (the splits index into this order)
     _, first = np.unique(np.asarray(assembly["stimulus_id"].values), return_index=True)
-    assembly = assembly.isel(presentation=np.sort(first))
+    assembly = assembly.isel(presentation=first)
     if "truth" not in assembly.coords:
         if "image_label" not in assembly.coords:
             raise AssemblyError("the OST assembly needs a 'truth' or 'image_label' coord (object per image)")
@@ -391,6 +412,6 @@ def ost_target(assembly: xr.DataArray, decoder: str = "svm") -> xr.DataArray:
     return assembly
 
 
-def score_ost(model: xr.DataArray, target: xr.DataArray, **kwargs) -> Score:
-    """OST Spearman r over images, / .79."""
-    return ceiled_ost(object_solution_times(model, target, **kwargs))
+def score_ost(model: xr.DataArray, target: xr.DataArray, *, error: str = "scaled", **kwargs) -> Score:
+    """OST Spearman r over images, / .79 (``error="unceiled"``: Brain-Score's error)."""
+    return ceiled_ost(object_solution_times(model, target, **kwargs), error=error)

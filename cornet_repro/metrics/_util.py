@@ -23,6 +23,10 @@ def pearson_columns(x: np.ndarray, y: np.ndarray) -> np.ndarray:
     den = np.sqrt(np.einsum("ij,ij->j", xm, xm) * np.einsum("ij,ij->j", ym, ym))
     with np.errstate(invalid="ignore", divide="ignore"):
         r = num / den
+    # scipy's pearsonr (Brain-Score's) calls a column constant when all its values are equal, and
+    # returns NaN; centering alone leaves rounding residue there and a meaningless r
+    constant = np.all(x == x[:1], axis=0) | np.all(y == y[:1], axis=0)
+    r = np.where(constant, np.nan, r)
     # pearsonr clips to [-1, 1] as well (rounding can push |r| a hair above 1)
     return np.clip(r, -1.0, 1.0)
 

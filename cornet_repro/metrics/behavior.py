@@ -32,7 +32,7 @@ from scipy.stats import norm
 
 from ..assemblies import AssemblyError, probabilities_assembly, validate_behavioral, validate_probabilities
 from ._util import pearson_columns
-from .score import Score
+from .score import Score, mean_over_splits
 
 __all__ = [
     "ResponseMatrix", "human_response_matrix", "model_response_matrix", "dprime_matrix",
@@ -213,6 +213,12 @@ class _quiet:
         return self._w.__exit__(*exc)
 
 
+def _std(values: np.ndarray) -> float:
+    """Brain-Score's error of I1/I2n: the NaN-skipping population std over split halves."""
+    finite = np.asarray(values, dtype=float)[np.isfinite(values)]
+    return float(finite.std()) if finite.size else float("nan")
+
+
 def _behavior_score(probabilities: xr.DataArray, trials: xr.DataArray, *, collapse: bool, normalize: bool,
                     repetitions: int, seed: int, name: str) -> Score:
     with _quiet():
@@ -222,7 +228,7 @@ def _behavior_score(probabilities: xr.DataArray, trials: xr.DataArray, *, collap
             rs.append(_correlate(model, _human_matrix(trials, half, ids, objects, collapse, normalize)))
     rs = np.array(rs)
     raw = xr.DataArray(rs, dims=["split"], coords={"split": np.arange(len(rs))})
-    return Score(value=float(rs.mean()), error=float(rs.std()), error_kind="std", metric=name, raw=raw,
+    return Score(value=mean_over_splits(rs), error=_std(rs), error_kind="std", metric=name, raw=raw,
                  details={"n_images": len(ids), "n_objects": len(objects), "per_split": rs.tolist()})
 
 
@@ -253,7 +259,7 @@ def behavioral_ceiling(trials: xr.DataArray, *, metric: str = "i2n", repetitions
                                  _human_matrix(trials, h2, ids, objects, collapse, normalize)))
     rs = np.array(rs)
     raw = xr.DataArray(rs, dims=["split"], coords={"split": np.arange(len(rs))})
-    return Score(value=float(rs.mean()), error=float(rs.std()), error_kind="std",
+    return Score(value=mean_over_splits(rs), error=_std(rs), error_kind="std",
                  metric=f"{metric}_ceiling", raw=raw, details={"per_split": rs.tolist()})
 
 
@@ -266,7 +272,7 @@ def ceiled_i2n(probabilities: xr.DataArray, trials: xr.DataArray, *, repetitions
     c = np.asarray(ceiling.raw.values)
     ceiled = r / np.sqrt(c)
     raw = xr.DataArray(ceiled, dims=["split"], coords={"split": np.arange(len(ceiled))})
-    return Score(value=float(ceiled.mean()), error=float(ceiled.std()), error_kind="std",
+    return Score(value=mean_over_splits(ceiled), error=_std(ceiled), error_kind="std",
                  metric="i2n (ceiled, r/sqrt(ceiling) per split)", raw=raw, ceiling=ceiling, unceiled=score,
                  details={"per_split": ceiled.tolist()})
 

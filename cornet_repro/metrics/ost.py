@@ -25,7 +25,7 @@ from threadpoolctl import threadpool_limits
 from ..assemblies import AssemblyError, probabilities_assembly, validate_neural
 from ._util import align_to, cv_splits
 from .behavior import _quiet, dprime_matrix, model_response_matrix
-from .score import Score, ceil_score, sem
+from .score import Score, ceil_score, mean_over_splits, sem
 
 __all__ = ["OST_CEILING", "image_i1", "model_osts", "object_solution_times", "ceiled_ost"]
 
@@ -101,6 +101,13 @@ def model_osts(train: xr.DataArray, test: xr.DataArray, thresholds: np.ndarray, 
     return osts
 
 
+def _spearman(a: np.ndarray, b: np.ndarray) -> float:
+    """Spearman r of paired values; NaN (quietly) when it is undefined (< 2 pairs, a constant side)."""
+    if len(a) < 2 or np.ptp(a) == 0 or np.ptp(b) == 0:
+        return float("nan")
+    return float(spearmanr(a, b)[0])
+
+
 def object_solution_times(
     source: xr.DataArray,
     target: xr.DataArray,
@@ -145,20 +152,21 @@ def object_solution_times(
                                    thresholds[test], label_coord=label_coord, C=C, weight_decay=weight_decay)
             ok = np.isfinite(predicted) & np.isfinite(monkey[test])
             n_both.append(int(ok.sum()))
-            rs.append(spearmanr(predicted[ok], monkey[test][ok])[0] if ok.sum() > 2 else np.nan)
+            # Brain-Score correlates whatever pairs there are: 2 give ±1, fewer give NaN (skipped below)
+            rs.append(_spearman(predicted[ok], monkey[test][ok]))
             per_image[len(rs) - 1, test] = predicted
     rs = np.array(rs, dtype=float)
     raw = xr.DataArray(rs, dims=["split"], coords={"split": np.arange(len(rs))})
-    finite = rs[np.isfinite(rs)]
-    value = float(finite.mean()) if finite.size else float("nan")  # NaN: no split had 3+ images with both OSTs
+    value = mean_over_splits(rs)  # NaN: no split had 2+ images with both OSTs
     solved = np.isfinite(per_image)
     with np.errstate(invalid="ignore"):
         model_ost = np.where(solved.any(axis=0), np.nansum(per_image, axis=0) / solved.sum(axis=0), np.nan)
     pairs = {"stimulus_id": ids.tolist(), "model_ost_ms": model_ost.tolist(), "monkey_ost_ms": monkey.tolist()}
-    return Score(value=value, error=sem(finite), error_kind="sem", metric="ost", raw=raw,
+    return Score(value=value, error=sem(rs), error_kind="sem", metric="ost", raw=raw,
                  details={"per_split": rs.tolist(), "images_with_both": n_both, "per_image": pairs})
 
 
-def ceiled_ost(score: Score, ceiling: float = OST_CEILING) -> Score:
-    """OST score / .79, as Brain-Score's Kar2019-ost benchmark."""
-    return ceil_score(score, Score(ceiling, 0.0, "none", "ost_ceiling"), mode="r")
+def ceiled_ost(score: Score, ceiling: float = OST_CEILING, error: str = "scaled") -> Score:
+    """OST score / .79, as Brain-Score's Kar2019-ost benchmark (r / c under every convention);
+    ``error="unceiled"`` keeps the raw error, as Brain-Score does."""
+    return ceil_score(score, Score(ceiling, 0.0, "none", "ost_ceiling"), mode="r", error=error)

@@ -3,19 +3,30 @@
 from __future__ import annotations
 
 import math
+import warnings
 from dataclasses import dataclass, field, replace
 from typing import Any, Literal
 
 import numpy as np
 import xarray as xr
 
-__all__ = ["Score", "ceil_score", "sem"]
+__all__ = ["Score", "ceil_score", "sem", "mean_over_splits"]
 
 
 def sem(values: np.ndarray) -> float:
-    """Standard error of the mean as Brain-Score computes it: population std (ddof=0) / sqrt(n)."""
+    """Standard error of the mean over splits as Brain-Score computes it: the population std (ddof=0)
+    of the finite values, divided by √ of the number of *all* splits (xarray's NaN-skipping
+    ``std('split')`` over ``sqrt(len(split))``)."""
     values = np.asarray(values, dtype=float)
-    return float(np.std(values) / math.sqrt(len(values))) if len(values) else float("nan")
+    finite = values[np.isfinite(values)]
+    return float(np.std(finite) / math.sqrt(len(values))) if finite.size else float("nan")
+
+
+def mean_over_splits(values: np.ndarray) -> float:
+    """Mean over splits, skipping NaN splits as Brain-Score's ``mean('split')`` does (NaN if all are)."""
+    values = np.asarray(values, dtype=float)
+    finite = values[np.isfinite(values)]
+    return float(finite.mean()) if finite.size else float("nan")
 
 
 @dataclass(frozen=True)
@@ -62,34 +73,43 @@ class Score:
 
 
 def median_over_neuroids(per_neuroid: np.ndarray, neuroid_ids: np.ndarray, metric: str, **details: Any) -> Score:
-    """Brain-Score's aggregation of a split × neuroid array: median over neuroids per split, then
-    mean ± s.e.m. over splits. The per-neuroid values are kept as ``raw``."""
-    per_split = np.nanmedian(per_neuroid, axis=1)
+    """Brain-Score's aggregation of a split × neuroid array: median over neuroids per split (NaN
+    neuroids skipped), then mean ± s.e.m. over splits (NaN splits skipped; see :func:`sem`).
+    The per-neuroid values are kept as ``raw``."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)  # an all-NaN split: its median is NaN, skipped below
+        per_split = np.nanmedian(per_neuroid, axis=1)
     raw = xr.DataArray(per_neuroid, dims=["split", "neuroid"],
                        coords={"split": np.arange(per_neuroid.shape[0]),
                                "neuroid_id": ("neuroid", np.asarray(neuroid_ids))})
-    return Score(value=float(per_split.mean()), error=sem(per_split), error_kind="sem", metric=metric, raw=raw,
-                 details={"n_splits": per_neuroid.shape[0], **details, "per_split": per_split.tolist()})
+    return Score(value=mean_over_splits(per_split), error=sem(per_split), error_kind="sem", metric=metric, raw=raw,
+                 details={"n_splits": per_neuroid.shape[0], "nan_splits": int((~np.isfinite(per_split)).sum()),
+                          **details, "per_split": per_split.tolist()})
 
 
-def ceil_score(score: Score, ceiling: Score,
-               mode: Literal["r", "r2"] = "r") -> Score:
+def ceil_score(score: Score, ceiling: Score, mode: Literal["r", "r2"] = "r",
+               error: Literal["scaled", "unceiled"] = "scaled") -> Score:
     """Normalize by a ceiling.
 
     ``mode="r"``: ``value / ceiling`` (Brain-Score 2019, used in the paper);
-    ``mode="r2"``: ``value**2 / ceiling`` (today's Brain-Score ``explained_variance``: the ceiling is a
+    ``mode="r2"``: ``value**2 / ceiling`` (Brain-Score 2.4.x's ``explained_variance``: the ceiling is a
     split-half reliability, which bounds explained variance rather than r).
-    The error is scaled by the same factor (r) or propagated to first order (r2).
+    ``error="scaled"``: the error is scaled by the same factor (r) or propagated to first order (r2);
+    ``error="unceiled"``: the raw error is kept unchanged, as Brain-Score does.
+    (:class:`cornet_repro.protocol.Conventions` names the two combinations in use.)
     """
     c = float(ceiling.value)
     if not np.isfinite(c) or c <= 0:
         raise ValueError(f"cannot ceil by a non-positive or non-finite ceiling ({c})")
     if mode == "r":
-        value, error = score.value / c, score.error / c
+        value, scaled = score.value / c, score.error / c
     elif mode == "r2":
-        value, error = score.value ** 2 / c, 2 * abs(score.value) * score.error / c
+        value, scaled = score.value ** 2 / c, 2 * abs(score.value) * score.error / c
     else:
         raise ValueError(f"mode must be 'r' or 'r2', got {mode!r}")
-    return Score(value=float(value), error=float(error), error_kind=score.error_kind,
-                 metric=f"{score.metric} (ceiled, {mode})", raw=score.raw, ceiling=ceiling,
-                 unceiled=score, details={**score.details, "ceiling_mode": mode})
+    if error not in ("scaled", "unceiled"):
+        raise ValueError(f"error must be 'scaled' or 'unceiled', got {error!r}")
+    return Score(value=float(value), error=float(scaled if error == "scaled" else score.error),
+                 error_kind=score.error_kind, metric=f"{score.metric} (ceiled, {mode})", raw=score.raw,
+                 ceiling=ceiling, unceiled=score,
+                 details={**score.details, "ceiling_mode": mode, "ceiled_error": error})
