@@ -163,3 +163,21 @@ def test_text_is_readable_where_shown(make):
     assert fig.cornet_meta == {"min_fontsize": min(fonts), "dpi": fig.dpi}
     assert min(fonts) >= FONT_PT >= 8
     assert _rendered_css_px(fig) >= 9.0
+
+
+def test_gallery_has_one_readable_image_per_variant():
+    import base64
+    import re
+
+    from cornet_repro.figures.circuit import circuit_gallery_html
+
+    page = circuit_gallery_html()
+    images = re.findall(r'<img src="data:image/png;base64,([^"]+)"[^>]*max-width:(\d+)px[^>]*'
+                        r'data-circuit="([^"]+)" data-min-fontsize="([\d.]+)" data-dpi="([\d.]+)"', page)
+    assert [name for *_, name, _, _ in images] == DISTINCT
+    # the grid never makes a panel narrower than its minmax() minimum, nor wider than max-width
+    narrowest = int(re.search(r"minmax\((\d+)px", page).group(1))
+    for data, max_width, _, font, dpi in images:
+        natural = imread(io.BytesIO(base64.b64decode(data))).shape[1]
+        shown = min(int(max_width), narrowest)
+        assert float(font) * float(dpi) / 72 * shown / natural >= 9.0

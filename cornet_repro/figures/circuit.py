@@ -29,7 +29,7 @@ from matplotlib.text import Text
 from ..models.config import FIG4_ROWS, FIG4_VARIANTS, CORnetSConfig
 from .style import CIRCUIT_MAGENTA, paper_style
 
-__all__ = ["FONT_PT", "circuit_config", "draw_circuit", "draw_circuit_grid", "fig4_groups",
+__all__ = ["FONT_PT", "circuit_config", "circuit_gallery_html", "draw_circuit", "draw_circuit_grid", "fig4_groups",
            "group_values", "variant_panels"]
 
 #: Smallest font of the diagrams, in points. At the DPI below and the widths used here it renders
@@ -458,3 +458,34 @@ def draw_circuit_grid(panels: Sequence[tuple[str, str]] | None = None, *, ncols:
                 _draw_panel(ax, configs[i], numbered, titles[i])
             y_top -= row_h[r]
     return _finish(fig)
+
+
+def circuit_gallery_html(panels: Sequence[tuple[str, str]] | None = None, *, scale: int = 2) -> str:
+    """Every panel as its own image in a grid that wraps to the page's width (HTML, offline).
+
+    Three panels a row in a book column, one a row on a phone, each shown at most at its natural
+    size, so its text keeps >= 9 CSS px wherever it is shown. Each ``<img>`` carries
+    ``data-min-fontsize`` and ``data-dpi`` (the ``cornet_meta`` of its figure) for the browser test;
+    ``scale``: PNG pixels per CSS pixel (2 keeps the lines sharp on high-density screens).
+    """
+    import base64
+    import html
+    import io
+
+    panels = list(panels) if panels is not None else variant_panels(include_default=True)
+    cells = []
+    for name, title in panels:
+        title = "\n".join(textwrap.fill(part, 34) for part in title.split("\n"))
+        fig = draw_circuit(name, title=title, legend=False)
+        meta = fig.cornet_meta
+        buffer = io.BytesIO()
+        fig.savefig(buffer, format="png", dpi=meta["dpi"] * scale)
+        plt.close(fig)
+        width = round(fig.get_figwidth() * meta["dpi"])  # CSS px at natural size
+        alt = html.escape(f"Circuit of {name}: {title.replace(chr(10), ' ')}", quote=True)
+        data = base64.b64encode(buffer.getvalue()).decode("ascii")
+        cells.append(f'<figure style="margin:0"><img src="data:image/png;base64,{data}" alt="{alt}" '
+                     f'style="width:100%;max-width:{width}px;height:auto" data-circuit="{html.escape(str(name))}" '
+                     f'data-min-fontsize="{meta["min_fontsize"]:g}" data-dpi="{meta["dpi"] * scale:g}"></figure>')
+    return ('<div class="cornet-circuit-gallery" style="display:grid;gap:10px 6px;align-items:start;'
+            'grid-template-columns:repeat(auto-fill,minmax(210px,1fr))">' + "".join(cells) + "</div>")
