@@ -18,7 +18,7 @@ MUST_MATCH = {
     "resnet50": 50, "resnet101": 101, "resnet152": 152, "densenet121": 121, "densenet169": 169,
     "densenet201": 201,
 }
-# Computed for models whose published depth is missing or uses another count (see book/models.md).
+# Computed for models whose published depth is missing or uses another count (see notebooks/models.ipynb, the book's Models page).
 OTHERS = {"squeezenet1_0": 18, "squeezenet1_1": 18, "mobilenet_v2": 53, "inception_v3": 48,
           "cornet_z": 5, "cornet_rt": 9, "cornet_r": 9}
 
