@@ -22,7 +22,7 @@ def write_data(df: pd.DataFrame, name: str, *, source: str, parameters: Mapping[
                directory: str | os.PathLike = "data") -> Path:
     """Write ``df`` to ``<directory>/<name>.csv``, preceded by ``# source:`` and ``# parameters:`` rows.
 
-    Read it back with ``pd.read_csv(path, comment="#")``.
+    Read it back with ``pd.read_csv(path, skiprows=2)``.
     """
     if not name or "/" in name or name.startswith("."):
         raise ValueError(f"write_data: name must be a plain file stem, got {name!r}")
