@@ -80,6 +80,7 @@ def test_value_range_count_and_join():
 # --- cell formats and the renderer -----------------------------------------------------------------
 
 def test_cell_formats():
+    assert fmt_number(-0.0704) == "\u22120.070" and fmt_number(-0.0001) == "0.000"
     assert fmt_number(0.47055) == "0.471" and fmt_number(np.nan) == "–" and fmt_number(pd.NA) == "–"
     assert fmt_integer(15.0) == "15" and fmt_integer(53416616) == "53,416,616" and fmt_integer(None) == "–"
     with pytest.raises(ValueError, match="whole number"):
@@ -96,7 +97,7 @@ def test_render_table_sorts_on_raw_values_and_separates_columns():
     header, first, second = rows
     assert [c[2] for c in header] == ["Model", "Score", "Depth"]
     # the key column is a row header (sticky), each value its own cell, raw value kept for sorting
-    assert first == [("th", {"scope": "row", "class": "cr-text", "data-value": "a<b"}, "a<b"),
+    assert first == [("th", {"scope": "row", "class": "cr-text cr-key", "data-value": "a<b"}, "a<b"),
                      ("td", {"class": "cr-num", "data-value": "0.47055"}, "0.471"),
                      ("td", {"class": "cr-num", "data-value": "15.0"}, "15")]
     assert second[1] == ("td", {"class": "cr-num", "data-value": ""}, "–")  # missing sorts last
@@ -208,7 +209,8 @@ def test_claims_table_and_csv_round_trip(tmp_path):
     claims = pd.DataFrame(dict(where=["§4.1"], claim=["x"], printed=[".471"], recomputed=[".471"], agrees=[True],
                                how=["table value"]))
     rows = cells(render_claims_table(claims, caption="c").html)
-    assert [c[2] for c in rows[1]] == ["§4.1", "x", ".471", ".471", "yes", "table value"]
+    assert [c[2] for c in rows[1]] == ["§4.1", "xtable value", ".471", ".471", "yes"]
+    assert "<span class='cr-detail'>table value</span>" in render_claims_table(claims, caption="c").html
     path = write_data(claims, "claims", source="published", parameters={"threshold": 0.7}, directory=tmp_path)
     lines = path.read_text().splitlines()
     assert lines[:2] == ["# source: published", "# parameters: threshold=0.7"]

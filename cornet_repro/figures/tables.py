@@ -34,8 +34,11 @@ def _missing(value) -> bool:
 
 
 def fmt_number(value, decimals: int = 3) -> str:
-    """``0.47055`` → ``'0.471'``; missing → ``'–'``."""
-    return MISSING if _missing(value) else f"{float(value):.{decimals}f}"
+    """``0.47055`` → ``'0.471'``, ``-0.07`` → ``'−0.070'`` (a true minus); missing → ``'–'``."""
+    if _missing(value):
+        return MISSING
+    text = f"{float(value):.{decimals}f}"
+    return text.replace("-", "\u2212") if float(text) != 0 else text.lstrip("-")
 
 
 def fmt_integer(value) -> str:
@@ -67,7 +70,8 @@ class Column:
     ``kind``: ``text`` (as is), ``number`` (``decimals`` places), ``integer``, or ``signed``
     (a change: ``+1``, ``−7``, ``decimals`` places). ``sd``: a frame column of spreads printed as
     ``± sd`` after the value. ``note``: the header's tooltip. ``wrap``: let long text wrap
-    (other cells stay on one line, so numbers never break).
+    (other cells stay on one line, so numbers never break). ``detail``: a frame column printed as a
+    smaller line under the value (it is filtered on, not sorted on).
     """
 
     key: str
@@ -77,6 +81,7 @@ class Column:
     sd: str | None = None
     note: str = ""
     wrap: bool = False
+    detail: str | None = None
 
     def __post_init__(self):
         if self.kind not in KINDS:
@@ -133,7 +138,8 @@ def render_table(frame: pd.DataFrame, columns: Sequence[Column], *, table_id: st
     """
     if not table_id.replace("-", "").isalnum():
         raise ValueError(f"table_id must be letters, digits and '-', got {table_id!r}")
-    missing = [c.key for c in columns if c.key not in frame] + [c.sd for c in columns if c.sd and c.sd not in frame]
+    missing = [c.key for c in columns if c.key not in frame] + [
+        extra for c in columns for extra in (c.sd, c.detail) if extra and extra not in frame]
     if group_by is not None and group_by not in frame:
         missing.append(group_by)
     if missing:
@@ -168,9 +174,12 @@ def render_table(frame: pd.DataFrame, columns: Sequence[Column], *, table_id: st
         tds = []
         for j, c in enumerate(columns):
             text = esc(c.format(row[c.key], row[c.sd] if c.sd else None))
-            cls = "cr-num" if c.kind != "text" else "cr-text cr-wrap" if c.wrap else "cr-text"
+            if c.detail and not _missing(row[c.detail]):
+                text += f"<span class='cr-detail'>{esc(str(row[c.detail]))}</span>"
+            cls = "cr-num" if c.kind != "text" else "cr-text cr-wrap" if c.wrap or c.detail else "cr-text"
             value = esc(c.sort_value(row[c.key]), quote=True)
             tag = "th scope='row'" if j == 0 else "td"
+            cls += " cr-key" if j == 0 else ""
             tds.append(f"<{tag} class='{cls}' data-value='{value}'>{text}</{tag.split()[0]}>")
         body.append(("<tr class='cr-bold'>" if bold_rows[i] else "<tr>") + "".join(tds) + "</tr>")
 
@@ -214,13 +223,16 @@ _STYLE = """<style>
   background:var(--pst-color-background,#fff);vertical-align:bottom}
 .cr-table .cr-data td.cr-num{text-align:right;white-space:nowrap}
 .cr-table .cr-data td.cr-text{text-align:left;white-space:nowrap}
-.cr-table .cr-data td.cr-wrap{white-space:normal;min-width:12em}
+.cr-table .cr-data .cr-wrap{white-space:normal;min-width:11em}
+.cr-table .cr-data .cr-detail{display:block;font-size:.9em;color:var(--pst-color-text-muted,#666);margin-top:.15em}
+.cr-table .cr-data tbody td,.cr-table .cr-data tbody th{vertical-align:top}
 .cr-table .cr-data thead th{position:sticky;top:0;z-index:2;font-weight:600;text-align:center;
   background:var(--pst-color-surface,#f5f5f5);min-width:3.5em;max-width:9em}
 .cr-table .cr-data thead tr.cr-spans th{border-bottom:1px solid var(--pst-color-border,#bbb);font-weight:500}
 .cr-table .cr-data thead tr.cr-spans+tr th{top:1.9em}
+.cr-table .cr-data tbody th.cr-wrap{white-space:normal;min-width:6em;max-width:14em}
 .cr-table .cr-data tbody th[scope=row]{position:sticky;left:0;z-index:1;text-align:left;font-weight:400;
-  min-width:8em;max-width:16em;border-right:1px solid var(--pst-color-border,#ddd)}
+  white-space:nowrap;border-right:1px solid var(--pst-color-border,#ddd)}
 .cr-table .cr-data thead tr:last-child th:first-child{left:0;z-index:3;text-align:left}
 .cr-table .cr-data thead th:first-child{position:sticky;left:0}
 .cr-table .cr-data tr.cr-bold th,.cr-table .cr-data tr.cr-bold td{font-weight:700}
@@ -291,7 +303,7 @@ def render_fig4_table(compact: pd.DataFrame, *, source_names: tuple[str, str] | 
     """
     shown = compact.assign(variant=compact["variant"].where(~compact["is_default"],
                                                             compact["variant"] + " (CORnet-S)"))
-    columns = [Column("variant", "Variant")]
+    columns = [Column("variant", "Variant", wrap=True)]
     if source_names is None:
         columns += [Column("published_top1", "Δ ImageNet top-1, %", "signed", 0, note="published, read from Fig. 4"),
                     Column("published_brain_score", "Δ Brain-Score, %", "signed", 0,
@@ -316,10 +328,13 @@ def render_fig4_table(compact: pd.DataFrame, *, source_names: tuple[str, str] | 
 
 
 def render_claims_table(claims: pd.DataFrame, *, caption: str) -> HtmlTable:
-    """The claims check (:func:`cornet_repro.claims.check_claims`): where, claim, printed, recomputed,
-    agrees (yes/no), how; sortable and filterable (e.g. type "Fig. 4" or "no")."""
+    """The claims check (:func:`cornet_repro.claims.check_claims`): where, claim (with how it was
+    recomputed under it), printed, recomputed, agrees (yes/no); sortable and filterable (e.g. "Fig. 4")."""
     shown = claims.assign(agrees=claims["agrees"].map({True: "yes", False: "no"}))
-    columns = [Column("where", "Where"), Column("claim", "Claim", wrap=True), Column("printed", "Printed"),
+    columns = [Column("where", "Where", wrap=True),
+               Column("claim", "Claim (how it was recomputed)", detail="how",
+                      note="under each claim: how it was recomputed, and the unrounded value"),
+               Column("printed", "Printed"),
                Column("recomputed", "Recomputed", wrap=True, note="at the precision the paper printed"),
-               Column("agrees", "Agrees"), Column("how", "How (and the unrounded value)", wrap=True)]
+               Column("agrees", "Agrees")]
     return render_table(shown, columns, table_id="claims-table", caption=caption, max_height="none")
