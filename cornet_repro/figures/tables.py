@@ -223,14 +223,12 @@ _STYLE = """<style>
   background:var(--pst-color-background,#fff);vertical-align:bottom}
 .cr-table .cr-data td.cr-num{text-align:right;white-space:nowrap}
 .cr-table .cr-data td.cr-text{text-align:left;white-space:nowrap}
-.cr-table .cr-data .cr-wrap{white-space:normal;min-width:11em}
 .cr-table .cr-data .cr-detail{display:block;font-size:.9em;color:var(--pst-color-text-muted,#666);margin-top:.15em}
 .cr-table .cr-data tbody td,.cr-table .cr-data tbody th{vertical-align:top}
 .cr-table .cr-data thead th{position:sticky;top:0;z-index:2;font-weight:600;text-align:center;
   background:var(--pst-color-surface,#f5f5f5);min-width:3.5em;max-width:9em}
 .cr-table .cr-data thead tr.cr-spans th{border-bottom:1px solid var(--pst-color-border,#bbb);font-weight:500}
 .cr-table .cr-data thead tr.cr-spans+tr th{top:1.9em}
-.cr-table .cr-data tbody th.cr-wrap{white-space:normal;min-width:6em;max-width:14em}
 .cr-table .cr-data tbody th[scope=row]{position:sticky;left:0;z-index:1;text-align:left;font-weight:400;
   white-space:nowrap;border-right:1px solid var(--pst-color-border,#ddd)}
 .cr-table .cr-data thead tr:last-child th:first-child{left:0;z-index:3;text-align:left}
@@ -240,6 +238,8 @@ _STYLE = """<style>
   background:var(--pst-color-surface,#f5f5f5)}
 .cr-table .cr-data thead button{all:unset;cursor:pointer;display:inline-block}
 .cr-table .cr-data thead button:focus-visible{outline:2px solid var(--pst-color-primary,#06c)}
+.cr-table .cr-data tbody td.cr-wrap{white-space:normal;min-width:11em}
+.cr-table .cr-data tbody th.cr-wrap[scope=row]{white-space:normal;min-width:6em;max-width:14em}
 .cr-table .cr-data th[aria-sort=ascending] .cr-arrow::after{content:" \\25B2"}
 .cr-table .cr-data th[aria-sort=descending] .cr-arrow::after{content:" \\25BC"}
 </style>"""
