@@ -311,7 +311,6 @@ def render_fig4_table(compact: pd.DataFrame, *, source_names: tuple[str, str] | 
         groups = None
     else:
         source, top1 = source_names
-        here = "recomputed" if top1 == source else f"{source}, recomputed"
         columns += [Column("published_top1", "Δ ImageNet top-1 (published)", "signed", 0,
                            note="read by eye from Fig. 4"),
                     Column("recomputed_top1", f"Δ {top1} top-1 (recomputed)", "signed", 1, sd="recomputed_top1_sd",
