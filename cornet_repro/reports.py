@@ -18,7 +18,7 @@ from .models.config import FIG4_ROWS, FIG4_VARIANTS, CORnetSConfig
 from .models.depth import depth
 from .models.registry import PUBLISHED_NAMES, get_model, list_models
 
-__all__ = ["depth_table", "fig4_variant_table"]
+__all__ = ["depth_table", "fig4_compact_table", "fig4_recomputed_names", "fig4_variant_table", "published_inventory"]
 
 
 def depth_table(names: Iterable[str] | None = None,
@@ -81,3 +81,75 @@ def fig4_variant_table(**config: Any) -> pd.DataFrame:
                      "n_parameters": sum(p.numel() for p in model.parameters()),
                      "depth": depth(model)})
     return pd.DataFrame(rows)
+
+
+#: what a recomputed top-1 measured (``top1_measure`` of the Fig. 4 deltas) → how a table heads it
+TOP1_NAMES = {"imagenet_top1": "ImageNet", "validation_top1": "simulated"}
+
+
+def fig4_compact_table(table: pd.DataFrame) -> pd.DataFrame:
+    """The Fig. 4 table for the page: published and recomputed deltas side by side.
+
+    ``table``: :func:`cornet_repro.figures.fig4_circuitry.circuitry_table` (published deltas,
+    recomputed ones joined with a ``recomputed_`` prefix when there are any). One row per variant,
+    in the paper's order. Columns: ``group``, ``variant``, ``is_default``, ``published_top1``,
+    ``published_brain_score`` (% change, as printed: integers), and when recomputed:
+    ``recomputed_top1`` (+ ``_sd``), ``recomputed_brain_score`` (+ ``_sd``), ``top1``,
+    ``brain_score`` (the absolute values behind the deltas), ``source``, ``top1_measure``.
+    The baseline rows (CORnet-S itself, ``is_default``) have no published delta, as in the paper.
+    """
+    out = pd.DataFrame({
+        "group": table["group"], "variant": table["variant"], "is_default": table["is_default"].astype(bool),
+        "published_top1": table["delta_imagenet_top1_pct"],
+        "published_brain_score": table["delta_brain_score_pct"],
+    })
+    if "recomputed_delta_top1_pct" in table:
+        for measure, column in (("top1", "delta_top1_pct"), ("brain_score", "delta_brain_score_pct")):
+            out[f"recomputed_{measure}"] = table[f"recomputed_{column}"]
+            out[f"recomputed_{measure}_sd"] = table.get(f"recomputed_{column}_sd", pd.Series(float("nan"),
+                                                                                              index=table.index))
+        out["top1"] = table.get("recomputed_top1")
+        out["brain_score"] = table.get("recomputed_brain_score")
+        out["source"] = table.get("recomputed_source")
+        out["top1_measure"] = table.get("recomputed_top1_measure")
+    return out.reset_index(drop=True)
+
+
+def fig4_recomputed_names(compact: pd.DataFrame) -> tuple[str, str] | None:
+    """(data source, top-1 name) of the recomputed columns, e.g. ``('simulated', 'simulated')``;
+    None when there are none. A top-1 is called ImageNet only when it was measured on ImageNet."""
+    if "recomputed_top1" not in compact:
+        return None
+    source = compact["source"].dropna()
+    measure = compact["top1_measure"].dropna()
+    return (source.iloc[0] if len(source) else "simulated",
+            TOP1_NAMES.get(measure.iloc[0] if len(measure) else "validation_top1", "simulated"))
+
+
+def published_inventory() -> dict[str, str]:
+    """What ships as published data, in words for the Data sources page (each value a string).
+
+    Keys: ``n_models``, ``n_named``, ``n_basenets`` ("243 models" style counts), ``commit`` (of the
+    authors' data file), ``fig4_rows`` / ``fig4_groups``, ``fig5_bins``, ``fig5_precision``
+    (e.g. ``"±0.05 ms"``, from the transcription's own source note) and ``bin_width`` (the OST
+    bins of the protocol, which the simulated monkey's time bins follow).
+    """
+    import re
+
+    from .data.published import load_circuitry_deltas, load_ost_bins, load_scores, load_scores_long
+    from .prose import count
+    from .protocol import OST_BIN_WIDTH_MS
+
+    scores = load_scores()
+    basenets = int(scores["is_basenet"].astype(bool).sum())
+    commits = {re.search(r"@([0-9a-f]{7,40})", s).group(1) for s in load_scores_long()["source"]}
+    if len(commits) != 1:
+        raise ValueError(f"published scores.csv cites {len(commits)} commits of the authors' data, expected one")
+    deltas, bins = load_circuitry_deltas(), load_ost_bins()
+    precision = {m.group(0) for s in bins["source"] if (m := re.search(r"±\s*[\d.]+\s*ms", s))}
+    return {"n_models": count(len(scores), "model"), "n_named": count(len(scores) - basenets, "named network"),
+            "n_basenets": count(basenets, "BaseNet checkpoint"), "commit": commits.pop()[:8],
+            "fig4_rows": count(len(deltas), "row"), "fig4_groups": count(deltas["group"].nunique(), "group"),
+            "fig5_bins": count(len(bins), "bin"),
+            "fig5_precision": precision.pop() if len(precision) == 1 else "as digitized",
+            "bin_width": f"{OST_BIN_WIDTH_MS} ms"}

@@ -11,6 +11,7 @@ import subprocess
 import sys
 import threading
 import urllib.error
+import urllib.parse
 import urllib.request
 from pathlib import Path
 
@@ -173,3 +174,85 @@ def test_every_page_renders_in_a_headless_browser(built_book):
         server.shutdown()
     assert not failed_requests, failed_requests
     assert len(pages) >= len(toc_files(built_book[0])) and checked_links
+
+
+# --- tables (helper: tables) ---
+
+def _open_page(html_root: Path, sync_api, name: str, width: int = 1280):
+    """(playwright, browser, page, server) with ``name`` loaded; close with :func:`_close_page`."""
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0),
+                                             functools.partial(_QuietHandler, directory=str(html_root)))
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    p = sync_api.sync_playwright().start()
+    try:
+        browser = p.chromium.launch(executable_path=_chromium(), args=["--no-sandbox", "--disable-gpu"])
+    except Exception as exc:
+        p.stop()
+        server.shutdown()
+        pytest.skip(f"no Chromium to drive (install Debian's 'chromium'): {exc}")
+    page = browser.new_page(viewport={"width": width, "height": 900})
+    page.goto(f"http://127.0.0.1:{server.server_address[1]}/{name}", wait_until="load")
+    return p, browser, page, server
+
+
+def _close_page(p, browser, server):
+    browser.close()
+    p.stop()
+    server.shutdown()
+
+
+def _column(page, table: str, index: int) -> list[str]:
+    return page.eval_on_selector_all(f"#{table} tbody tr:not([hidden]):not(.cr-group)",
+                                     f"rows => rows.map(r => r.cells[{index}].textContent.trim())")
+
+
+@pytest.mark.browser
+def test_table_a1_sorts_and_filters_in_the_page(built_book):
+    sync_api = pytest.importorskip("playwright.sync_api")
+    p, browser, page, server = _open_page(built_book[0] / "_build" / "html", sync_api, "book/executed/table_a1.html")
+    try:
+        assert "{glue" not in page.content()
+        models = _column(page, "table-a1", 0)
+        assert models[0] == "CORnet-S" and len(models) == 62
+        page.click("#table-a1 thead button:text-is('V4')")  # descending first
+        v4 = [float(v) for v in _column(page, "table-a1", 4) if v != "–"]
+        assert v4 == sorted(v4, reverse=True) and v4[0] > 0.65
+        page.click("#table-a1 thead button:text-is('Depth')")
+        page.click("#table-a1 thead button:text-is('Depth')")  # ascending; missing depths last
+        depth = _column(page, "table-a1", 13)
+        known = [int(d) for d in depth if d != "–"]
+        assert known == sorted(known) and known[0] == 8 and depth[-1] == "–"
+        page.fill("#table-a1-figure input.cr-filter", "resnet")
+        shown = _column(page, "table-a1", 0)
+        assert shown and all("resnet" in m.lower() or "ResNet" in f
+                             for m, f in zip(shown, _column(page, "table-a1", 2)))
+        assert page.inner_text("#table-a1-figure .cr-count") == f"{len(shown)} of 62 rows"
+        # the box scrolls, not the page; the model column stays in view
+        assert page.evaluate("document.documentElement.scrollWidth") <= 1280
+        page.eval_on_selector("#table-a1-figure .cr-scroll", "el => el.scrollLeft = 400")
+        x = page.eval_on_selector("#table-a1 tbody tr:not([hidden]) th", "el => el.getBoundingClientRect().left")
+        box = page.eval_on_selector("#table-a1-figure .cr-scroll", "el => el.getBoundingClientRect().left")
+        assert abs(x - box) < 3
+        href = page.get_attribute("a.download[href$='table_a1.csv']", "href")
+        assert href and urllib.request.urlopen(urllib.parse.urljoin(page.url, href)).read().startswith(b"# source:")
+    finally:
+        _close_page(p, browser, server)
+
+
+@pytest.mark.browser
+def test_fig4_and_claims_tables_fit_the_column(built_book):
+    sync_api = pytest.importorskip("playwright.sync_api")
+    html_root = built_book[0] / "_build" / "html"
+    for name, table in (("book/executed/fig4_circuitry.html", "fig4-table"),
+                        ("book/executed/claims_check.html", "claims-table")):
+        p, browser, page, server = _open_page(html_root, sync_api, name)
+        try:
+            widths = page.eval_on_selector(f"#{table}", "t => [t.scrollWidth, t.closest('figure').clientWidth]")
+            assert widths[0] <= widths[1], f"{name}: table {widths[0]} px in a {widths[1]} px column"
+            if table == "fig4-table":  # one header row per group, simulated measures never called ImageNet
+                groups = page.eval_on_selector_all("#fig4-table tr.cr-group", "rows => rows.length")
+                assert groups == 8
+                heads = page.eval_on_selector_all("#fig4-table thead th", "hs => hs.map(h => h.textContent)")
+                assert not any("ImageNet" in h and "recomputed" in h for h in heads)
+        finally:
+            _close_page(p, browser, server)

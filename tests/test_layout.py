@@ -16,7 +16,7 @@ PACKAGE_DIR = Path(__file__).resolve().parents[1] / "cornet_repro"
 
 #: module-name prefixes per layer, in the order data flows (CONTRIBUTING.md, "Where things live")
 LAYERS: list[tuple[str, ...]] = [
-    ("cornet_repro._version", "cornet_repro.protocol", "cornet_repro.files"),
+    ("cornet_repro._version", "cornet_repro.protocol", "cornet_repro.files", "cornet_repro.prose"),
     ("cornet_repro.cache", "cornet_repro.assemblies"),
     ("cornet_repro.models", "cornet_repro.metrics"),
     ("cornet_repro.data",),
