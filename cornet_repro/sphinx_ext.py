@@ -4,19 +4,32 @@ Listed in ``_config.yml`` under ``sphinx.extra_extensions``. Parameters come fro
 ``book/parameters.yml``; executed copies go to ``book/executed/``, which ``_toc.yml`` lists.
 Set ``CORNET_REPRO_FORCE=1`` to re-execute everything, and ``CORNET_REPRO_JOBS=N`` to execute
 N runs of a sweep at once (default: one per CPU core; 1 runs them one after another).
+
+A bad parameter, or a notebook that fails, ends the build with one line per mistake on stderr and
+a non-zero exit (2 for a parameter, 1 for a notebook), without a traceback: jupyter-book prints
+the traceback of any exception an extension raises (an ``ExtensionError`` included), which would
+bury the line that says what to fix, so the build exits through ``SystemExit``, which it lets pass.
+
+It also removes duplicate inline ``<script>`` tags from every page: Sphinx 7 registers a script
+added with ``app.add_js_file(None, body=...)`` after the builder started twice, once with the
+file name ``None`` and once with ``''`` (fixed upstream in sphinx-doc/sphinx#13402, in a Sphinx 8
+release; jupyter-book 1 requires Sphinx 7), so sphinx-thebe's ``const THEBE_JS_URL = ...`` ran twice and every
+page logged "Identifier 'THEBE_JS_URL' has already been declared".
 """
 
 from __future__ import annotations
 
 import os
+import sys
 from pathlib import Path
+from typing import Any
 
 from sphinx.application import Sphinx
 from sphinx.config import Config
-from sphinx.errors import ExtensionError
 from sphinx.util import logging
 
 from ._version import __version__
+from .notebook_parameters import ParameterError
 from .notebook_runner import NotebookError, run_book
 
 logger = logging.getLogger(__name__)
@@ -27,13 +40,46 @@ def _run(app: Sphinx, config: Config) -> None:
     try:
         records = run_book(root, force=os.environ.get("CORNET_REPRO_FORCE") == "1", log=logger.info)
     except (NotebookError, ValueError) as exc:
-        raise ExtensionError(f"cornet-repro: {exc}") from exc
+        stop_build(exc)
     ran = [r for r in records if r.executed]
     logger.info(f"cornet-repro: {len(ran)} notebook(s) executed, {len(records) - len(ran)} from cache"
                 + "".join(f"\n  {r.name}: {r.seconds:.1f} s" for r in ran))
 
 
+def stop_build(error: Exception) -> None:
+    """End the build: ``error``'s message, one ``error: ...`` line per mistake, on stderr; exit 2 for
+    a bad parameter, 1 otherwise (see the module docstring for why not an ``ExtensionError``)."""
+    lines = [" ".join(line.split()) for line in str(error).splitlines() if line.strip()]
+    for line in lines:
+        print(f"error: {line}", file=sys.stderr)
+    sys.stderr.flush()
+    raise SystemExit(2 if isinstance(error, ParameterError) else 1)
+
+
+def script_key(script: Any) -> tuple:
+    """What makes two of a page's scripts the same script: its file (None and '' alike), priority
+    and attributes (an inline script's text is its ``body`` attribute)."""
+    filename = getattr(script, "filename", script) or ""
+    attributes = getattr(script, "attributes", {})
+    return (str(filename), getattr(script, "priority", None), tuple(sorted(attributes.items())))
+
+
+def _drop_duplicate_scripts(app: Sphinx, pagename: str, templatename: str, context: dict, doctree: Any) -> None:
+    scripts = context.get("script_files")
+    if not scripts:
+        return
+    seen, unique = set(), []
+    for script in scripts:
+        key = script_key(script)
+        if key not in seen:
+            seen.add(key)
+            unique.append(script)
+    scripts[:] = unique  # in place: it is the builder's list, which it resets before each page
+
+
 def setup(app: Sphinx) -> dict:
     # Runs before the toc and sources are read, so the executed copies exist when Sphinx looks.
     app.connect("config-inited", _run, priority=100)
+    # Late, after themes and extensions have added their page scripts.
+    app.connect("html-page-context", _drop_duplicate_scripts, priority=900)
     return {"version": __version__, "parallel_read_safe": True, "parallel_write_safe": True}
