@@ -299,7 +299,8 @@ def cli_spelling(name: str, value: Any) -> str:
 
 def unknown_name_fix(name: str, known: list[str], noun: str = "parameter") -> str:
     """'did you mean X?' when a known name is close, else the list of known names."""
-    close = difflib.get_close_matches(name, known, n=1, cutoff=0.6)
+    lower = {k.lower(): k for k in known}
+    close = [lower[c] for c in difflib.get_close_matches(name.lower(), list(lower), n=1, cutoff=0.6)]
     close = close or [k for k in known if k.startswith(name)][:2]  # fig1 → fig1_brainscore_vs_imagenet
     if len(close) == 1:
         return f"did you mean {close[0]!r}?"
