@@ -10,6 +10,13 @@ a non-zero exit (2 for a parameter, 1 for a notebook), without a traceback: jupy
 the traceback of any exception an extension raises (an ``ExtensionError`` included), which would
 bury the line that says what to fix, so the build exits through ``SystemExit``, which it lets pass.
 
+The repository is named once, ``repository.url`` in ``_config.yml`` (with its ``branch``): the
+theme's Binder and Colab launch buttons are built from it, and this extension points them at the
+notebook templates (``notebooks/<name>.ipynb``, parameters cell first) instead of the executed
+copies (``book/executed/``, git-ignored, so absent from the repository), and gives the pages the
+substitutions ``{{ repository_url }}``, ``{{ repository_link }}``, ``{{ binder_link }}``,
+``{{ colab_install }}``, ``{{ licence_link }}`` and ``{{ book_version }}`` made from it.
+
 It also removes duplicate inline ``<script>`` tags from every page: Sphinx 7 registers a script
 added with ``app.add_js_file(None, body=...)`` after the builder started twice, once with the
 file name ``None`` and once with ``''`` (fixed upstream in sphinx-doc/sphinx#13402, in a Sphinx 8
@@ -19,7 +26,9 @@ page logged "Identifier 'THEBE_JS_URL' has already been declared".
 
 from __future__ import annotations
 
+import json
 import os
+import re
 import sys
 from pathlib import Path
 from typing import Any
@@ -44,6 +53,70 @@ def _run(app: Sphinx, config: Config) -> None:
     ran = [r for r in records if r.executed]
     logger.info(f"cornet-repro: {len(ran)} notebook(s) executed, {len(records) - len(ran)} from cache"
                 + "".join(f"\n  {r.name}: {r.seconds:.1f} s" for r in ran))
+
+
+def repository_parts(url: str) -> tuple[str, str]:
+    """(owner, name) of a GitHub repository URL; a one-line ValueError for anything else."""
+    parts = url.rstrip("/").removesuffix(".git").split("github.com/")
+    if len(parts) != 2 or len(parts[1].split("/")) != 2 or not all(parts[1].split("/")):
+        raise ValueError(f"_config.yml: repository.url = {url!r}: not a GitHub repository URL; "
+                         "write https://github.com/OWNER/NAME (Binder and Colab launch from GitHub)")
+    owner, name = parts[1].split("/")
+    return owner, name
+
+
+def book_substitutions(theme_options: dict[str, Any], version: str = __version__) -> dict[str, str]:
+    """The substitutions made from ``repository.url`` (the theme's ``repository_url``): each a line of
+    Markdown, so a page writes ``{{ binder_link }}`` and gets a link, never a URL typed by hand."""
+    url = str(theme_options.get("repository_url", "")).rstrip("/")
+    branch = theme_options.get("repository_branch") or "main"
+    owner, name = repository_parts(url)
+    launch = theme_options.get("launch_buttons") or {}
+    binder = str(launch.get("binderhub_url") or "https://mybinder.org").rstrip("/")
+    interface = {"jupyterlab": "lab/tree", "classic": "tree"}.get(launch.get("notebook_interface", "classic"), "tree")
+    return {
+        "repository_url": url,
+        "repository_link": f"[{owner}/{name}]({url})",
+        "binder_link": f"[Binder]({binder}/v2/gh/{owner}/{name}/{branch}?urlpath={interface}/notebooks)",
+        "colab_install": f'`!pip install "cornet-repro[book] @ git+{url}@{branch}"`',
+        "licence_link": f"[MIT licence]({url}/blob/{branch}/pyproject.toml)",
+        "book_version": version,
+    }
+
+
+def _add_substitutions(app: Sphinx, config: Config) -> None:
+    try:
+        ours = book_substitutions(dict(config.html_theme_options or {}))
+    except ValueError as exc:
+        stop_build(exc)
+    # The book's own substitutions (parse.myst_substitutions in _config.yml) win.
+    config.myst_substitutions = {**ours, **(getattr(config, "myst_substitutions", None) or {})}
+
+
+def template_of(app: Sphinx, pagename: str) -> str | None:
+    """The notebook template a page was executed from (``notebooks/<name>.ipynb``), None if none."""
+    record = app.env.metadata.get(pagename, {}).get("cornet_repro") or {}
+    if isinstance(record, str):  # myst-nb keeps a notebook's nested metadata as JSON text
+        try:
+            record = json.loads(record)
+        except ValueError:
+            return None
+    source = record.get("source") if isinstance(record, dict) else None
+    if isinstance(source, str) and (Path(app.srcdir) / source).is_file():
+        return source
+    return None
+
+
+def _launch_templates(app: Sphinx, pagename: str, templatename: str, context: dict, doctree: Any) -> None:
+    template = template_of(app, pagename)
+    if template is None:
+        return
+    executed = re.compile(r"(?:\./)?" + re.escape(f"{pagename}.ipynb"))
+    for group in context.get("header_buttons", []):
+        if group.get("label") == "launch-buttons":
+            for button in group.get("buttons", []):
+                if "url" in button:
+                    button["url"] = executed.sub(template, button["url"])
 
 
 def stop_build(error: Exception) -> None:
@@ -80,6 +153,8 @@ def _drop_duplicate_scripts(app: Sphinx, pagename: str, templatename: str, conte
 def setup(app: Sphinx) -> dict:
     # Runs before the toc and sources are read, so the executed copies exist when Sphinx looks.
     app.connect("config-inited", _run, priority=100)
-    # Late, after themes and extensions have added their page scripts.
+    app.connect("config-inited", _add_substitutions, priority=100)
+    # Late, after the theme has made its launch buttons and extensions have added their page scripts.
+    app.connect("html-page-context", _launch_templates, priority=900)
     app.connect("html-page-context", _drop_duplicate_scripts, priority=900)
     return {"version": __version__, "parallel_read_safe": True, "parallel_write_safe": True}
