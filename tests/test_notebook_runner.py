@@ -395,3 +395,47 @@ def test_declared_outputs_make_parallel_attribution_exact(book):
                    "from myst_nb import glue\nglue('outputs', 'not a list of paths', display=False)")
     with pytest.raises(nr.NotebookError, match="must be a list of paths"):
         nr.run_book(book, only=["maker"], jobs=1, log=lambda m: None)
+
+
+def test_kernels_talk_over_ipc_and_shut_down_without_a_sigint():
+    """jupyter_client SIGINTs every kernel before asking it to shut down; a SIGINT landing while
+    the kernel handles a message logs "KeyboardInterrupt caught in kernel" into the build log, and a
+    TCP kernel warns that it is unencrypted. The runner's kernels do neither."""
+    import asyncio
+    import signal
+
+    async def start_and_stop():
+        km = nr.quiet_kernel_manager()(kernel_name="python3")
+        sent = []
+        real_signal = km._async_signal_kernel
+
+        async def record(signum):
+            sent.append(signum)
+            await real_signal(signum)
+
+        km._async_signal_kernel = record
+        await km.start_kernel()
+        kc = km.client()
+        kc.start_channels()
+        await kc.wait_for_ready(timeout=60)
+        info = km.get_connection_info()
+        folder = Path(info["ip"]).parent
+        alive = folder.is_dir() and any(folder.iterdir())
+        kc.stop_channels()
+        await km.shutdown_kernel()
+        return info, folder, alive, sent, await km.is_alive()
+
+    info, folder, alive, sent, still_alive = asyncio.run(start_and_stop())
+    assert info["transport"] == "ipc" and alive  # its sockets are files in a folder of its own
+    assert signal.SIGINT not in sent and not still_alive
+    assert not folder.exists()  # removed with the kernel
+
+
+def test_a_parallel_sweep_leaves_no_kernel_noise_in_the_log(book, capfd):
+    write_notebook(book / "notebooks" / "maker.ipynb", MAKER_PARAMS, MAKER_BODY)
+    (book / "book" / "parameters.yml").write_text(SWEEP)
+    capfd.readouterr()
+    records = nr.run_book(book, jobs=2, log=lambda m: None)
+    assert sum(r.executed for r in records) == len(MAKER_RUNS) + 2
+    err = capfd.readouterr().err  # the kernels' and the worker processes' stderr too (same file descriptor)
+    assert "without encryption" not in err and "KeyboardInterrupt" not in err and "WARNING" not in err, err
