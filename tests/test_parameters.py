@@ -358,3 +358,11 @@ def test_binder_builds_an_environment_with_everything_the_notebooks_import():
         if module != "cornet_repro" and not names & installed:
             missing.append(f"{module} (from {sorted(names)})")
     assert not missing, f"notebooks import modules Binder would not install: {missing}"
+
+
+def test_the_errors_shown_in_the_parameters_page_are_the_ones_the_build_prints():
+    page = (REPO / "book" / "parameters.md").read_text()
+    for entry in ({"treshold": 0.65}, {"threshold": "high"}):
+        with pytest.raises(npar.ParameterError) as info:
+            npar.check_book({"fig1_brainscore_vs_imagenet": entry}, NOTEBOOKS)
+        assert f"error: {info.value}\n" in page
