@@ -18,7 +18,10 @@ name ends in ``_out`` are the notebook's outputs: their content is not hashed, b
 makes the notebook run again. The runner's own code is not part of the key: a change to how
 notebooks execute that changes what they output must bump ``KEY_VERSION``.
 
-``book/parameters.yml`` sets each notebook's parameters. Notebooks run in the order they appear
+``book/parameters.yml`` sets each notebook's parameters; every entry is checked against its
+notebook's parameters cell (:mod:`cornet_repro.notebook_parameters`) before any notebook runs, and
+each executed copy shows its parameters in force once (:func:`show_parameters_in_force`). Kernels
+start through :func:`quiet_kernel_manager`, so a build log carries no kernel noise. Notebooks run in the order they appear
 there, then the others by name, so a notebook that writes results (e.g. ``train_and_score``) runs
 before the figures that read them. A ``sweep`` entry (a mapping of parameter → list of values)
 runs the notebook once per combination; those executed copies go to ``book/executed/<name>/``. jupyter-cache keys only on the notebook's code cells, so a change
