@@ -242,6 +242,7 @@ def mini_book(root: Path, parameters: str) -> Path:
     """A book with the repository's _config.yml, an intro using the substitutions, and one notebook page."""
     (root / "book").mkdir(parents=True)
     (root / "_config.yml").write_text((REPO / "_config.yml").read_text())
+    (root / "book" / "favicon.svg").write_bytes((REPO / "book" / "favicon.svg").read_bytes())
     (root / "_toc.yml").write_text("format: jb-book\nroot: book/intro\nchapters:\n  - file: book/executed/demo\n")
     (root / "book" / "intro.md").write_text("# Intro\n\nRun on {{ binder_link }}; on Colab {{ colab_install }}; "
                                             "version {{ book_version }}; code under the {{ licence_link }}.\n")
