@@ -400,6 +400,6 @@ def merged_cell(source: str, values: Mapping[str, Any], set_by: str) -> str:
             lines[first:last + 1] = [f"# ↳ {mark}", written]  # keep its own end-of-line comment
         else:
             lines[first:last + 1] = [f"{written}  # ↳ {mark}"]
-    header = (f"# The parameters in force on this page. Marked ↳: set by {set_by}; "
-              "the others keep the notebook's default.")
-    return "\n".join([header, *lines])
+    header = [f"# The parameters in force on this page. Marked ↳: set by {set_by};",
+              "# the others keep the notebook's default."]
+    return "\n".join([*header, *lines])

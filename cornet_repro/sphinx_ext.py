@@ -76,9 +76,10 @@ def book_substitutions(theme_options: dict[str, Any], version: str = __version__
     interface = {"jupyterlab": "lab/tree", "classic": "tree"}.get(launch.get("notebook_interface", "classic"), "tree")
     return {
         "repository_url": url,
-        "repository_link": f"[{owner}/{name}]({url})",
+        "repository_link": f"[{url}]({url})",
         "binder_link": f"[Binder]({binder}/v2/gh/{owner}/{name}/{branch}?urlpath={interface}/notebooks)",
-        "colab_install": f'`!pip install "cornet-repro[book] @ git+{url}@{branch}"`',
+        # a block (on a line of its own): a code box scrolls by itself on a phone, inline code would not
+        "colab_install": f'```text\n!pip install "cornet-repro[book] @ git+{url}@{branch}"\n```',
         "licence_link": f"[MIT licence]({url}/blob/{branch}/pyproject.toml)",
         "book_version": version,
     }

@@ -208,7 +208,7 @@ def test_the_executed_copy_shows_the_parameters_in_force_once_also_when_it_comes
     executed = tiny_book / nr.EXECUTED_DIR / "second.ipynb"
     nb = nbformat.read(executed, as_version=4)
     assert [c.metadata.get("tags", []) for c in nb.cells] == [[], ["parameters"], []]
-    assert nb.cells[1].source.splitlines()[1:] == ["# How many (range: 1..)",
+    assert nb.cells[1].source.splitlines()[2:] == ["# How many (range: 1..)",
                                                    "n = 3  # ↳ set by book/parameters.yml (default: 1)",
                                                    "# Scale", "scale = 1.0"]
     assert "second 3.0" in nb.cells[2].outputs[0].text
@@ -244,8 +244,8 @@ def mini_book(root: Path, parameters: str) -> Path:
     (root / "_config.yml").write_text((REPO / "_config.yml").read_text())
     (root / "book" / "favicon.svg").write_bytes((REPO / "book" / "favicon.svg").read_bytes())
     (root / "_toc.yml").write_text("format: jb-book\nroot: book/intro\nchapters:\n  - file: book/executed/demo\n")
-    (root / "book" / "intro.md").write_text("# Intro\n\nRun on {{ binder_link }}; on Colab {{ colab_install }}; "
-                                            "version {{ book_version }}; code under the {{ licence_link }}.\n")
+    (root / "book" / "intro.md").write_text("# Intro\n\nRun on {{ binder_link }}; version {{ book_version }}; code "
+                                            "under the {{ licence_link }}. On Colab:\n\n{{ colab_install }}\n")
     (root / "book" / "parameters.yml").write_text(parameters)
     write_notebook(root / "notebooks" / "demo.ipynb", "# How many (range: 0..)\nx = 1", "print(x * 2)")
     return root
@@ -291,7 +291,9 @@ def test_a_built_page_runs_each_script_once_and_launches_its_notebook_template(t
     assert f'href="https://colab.research.google.com/github/{owner_name}/blob/{branch}/notebooks/demo.ipynb"' in page
     assert "book/executed/demo.ipynb" not in re.sub(r'href="[^"]*_sources[^"]*"', "", page)  # only the download
     assert f'href="https://mybinder.org/v2/gh/{owner_name}/{branch}?urlpath=lab/tree/notebooks"' in intro
-    assert f"git+{repo}&#64;{branch}" in intro and f'href="{repo}/blob/{branch}/pyproject.toml"' in intro
+    install = re.search(r'<pre>(.*?)</pre>', intro, re.S).group(1)  # a code box of its own
+    assert f"!pip install \"cornet-repro[book] @ git+{repo}@{branch}\"" in re.sub(r"<[^>]+>", "", install)
+    assert f'href="{repo}/blob/{branch}/pyproject.toml"' in intro
     from cornet_repro import __version__
 
     assert f"version {__version__};" in intro
@@ -313,8 +315,8 @@ def test_the_links_come_from_the_one_repository_url():
                                           "launch_buttons": {"binderhub_url": "https://binder.example.org/",
                                                              "notebook_interface": "classic"}})
     assert subs["binder_link"] == "[Binder](https://binder.example.org/v2/gh/me/fork/dev?urlpath=tree/notebooks)"
-    assert subs["colab_install"] == '`!pip install "cornet-repro[book] @ git+https://github.com/me/fork@dev"`'
-    assert subs["repository_link"] == "[me/fork](https://github.com/me/fork)"
+    assert subs["colab_install"] == '```text\n!pip install "cornet-repro[book] @ git+https://github.com/me/fork@dev"\n```'
+    assert subs["repository_link"] == "[https://github.com/me/fork](https://github.com/me/fork)"
     with pytest.raises(ValueError, match=r"^_config.yml: repository.url = 'https://gitlab.com/me/fork': not a GitHub"):
         sphinx_ext.book_substitutions({"repository_url": "https://gitlab.com/me/fork"})
 
