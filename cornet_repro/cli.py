@@ -22,8 +22,12 @@ from typing import Any, Sequence
 import yaml
 
 from .files import check_writable, writer_lock
+from .notebook_parameters import ParameterError, check_values, cli_spelling, notebook_parameters
 from .notebook_runner import (NOTEBOOK_DIR, NotebookError, _record_outputs, _stored_outputs, execute_notebook,
                               notebook_names, notebook_parameter_names)
+
+#: Where ``figure`` says its parameters were set (errors, and the executed copy's parameters cell).
+FIGURE_PARAMETERS = "cornet-repro figure -p"
 
 
 def find_root(start: Path | None = None) -> Path:
@@ -56,7 +60,9 @@ def parse_parameters(pairs: Sequence[Sequence[str]]) -> dict[str, Any]:
         try:
             out[name] = yaml.safe_load(value)
         except yaml.YAMLError as exc:
-            raise SystemExit(f"cornet-repro: parameter {name}: cannot read value {value!r} ({exc})") from exc
+            first = str(exc).splitlines()[0]
+            raise ParameterError(f"{FIGURE_PARAMETERS}: parameter {name} = {value!r}: not valid YAML ({first}); "
+                                 f"quote the value, e.g. -p {name} '\"{value}\"'") from None
     return out
 
 
@@ -72,6 +78,10 @@ def cmd_figure(args: argparse.Namespace) -> int:
     name = resolve_notebook(root, args.name)
     source = root / NOTEBOOK_DIR / f"{name}.ipynb"
     params = parse_parameters(args.parameter or [])
+    # Before the output folder is touched and before the kernel starts.
+    errors = check_values(name, notebook_parameters(source), params, where=FIGURE_PARAMETERS, spell=cli_spelling)
+    if errors:
+        raise ParameterError("\n".join(errors))
     out = Path(args.out).resolve()
     if "figure_dir" in notebook_parameter_names(source):
         params.setdefault("figure_dir", str(out))
@@ -80,7 +90,7 @@ def cmd_figure(args: argparse.Namespace) -> int:
         previous = _figure_files(out, name, executed)
         before = _modification_times(out)
         try:
-            execute_notebook(source, executed, params, cwd=root)
+            execute_notebook(source, executed, params, cwd=root, set_by="the command line (cornet-repro figure)")
         except NotebookError:
             # no stale figure shown as if current, no half-written one: remove this figure's files
             changed = [f for f, t in _modification_times(out).items() if before.get(f) != t]
@@ -390,9 +400,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     except Exception as error:  # noqa: BLE001 - every failure becomes one line; --debug shows the rest
         if args.debug:
             raise
-        print(f"error: {describe_error(error)}", file=sys.stderr)
         from .presets import PresetError
 
+        if isinstance(error, ParameterError):  # one line per mistake
+            for line in str(error).splitlines():
+                print(f"error: {' '.join(line.split())}", file=sys.stderr)
+            return 2
+        print(f"error: {describe_error(error)}", file=sys.stderr)
         return 2 if isinstance(error, PresetError) else 1
 
 

@@ -18,7 +18,10 @@ name ends in ``_out`` are the notebook's outputs: their content is not hashed, b
 makes the notebook run again. The runner's own code is not part of the key: a change to how
 notebooks execute that changes what they output must bump ``KEY_VERSION``.
 
-``book/parameters.yml`` sets each notebook's parameters. Notebooks run in the order they appear
+``book/parameters.yml`` sets each notebook's parameters; every entry is checked against its
+notebook's parameters cell (:mod:`cornet_repro.notebook_parameters`) before any notebook runs, and
+each executed copy shows its parameters in force once (:func:`show_parameters_in_force`). Kernels
+start through :func:`quiet_kernel_manager`, so a build log carries no kernel noise. Notebooks run in the order they appear
 there, then the others by name, so a notebook that writes results (e.g. ``train_and_score``) runs
 before the figures that read them. A ``sweep`` entry (a mapping of parameter → list of values)
 runs the notebook once per combination; those executed copies go to ``book/executed/<name>/``. jupyter-cache keys only on the notebook's code cells, so a change
@@ -31,11 +34,14 @@ run one after another, in the order above.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import itertools
 import json
 import os
 import platform
+import shutil
+import tempfile
 import time
 from dataclasses import dataclass
 from importlib import metadata
@@ -46,10 +52,12 @@ import yaml
 
 from .files import atomic_path
 from .module_deps import dependency_files, notebook_imports
+from .notebook_parameters import (BOOK_FILE, ParameterError, check_book, check_values, merged_cell,
+                                  notebook_parameters, parameters_cell)
 
 PACKAGE_DIR = Path(__file__).resolve().parent
 #: Relative to the book root: where parameters are set, templates live, executed copies go.
-PARAMETERS_FILE = Path("book") / "parameters.yml"
+PARAMETERS_FILE = Path(BOOK_FILE)
 NOTEBOOK_DIR = Path("notebooks")
 EXECUTED_DIR = Path("book") / "executed"
 KEY_VERSION = 2
@@ -89,16 +97,7 @@ def load_parameters(root: Path) -> dict[str, dict[str, Any]]:
 
 def notebook_parameter_names(notebook: Path) -> list[str]:
     """Names assigned in the notebook's cell tagged ``parameters``."""
-    import ast
-
-    nb = json.loads(Path(notebook).read_text())
-    for cell in nb["cells"]:
-        if "parameters" in cell.get("metadata", {}).get("tags", []):
-            tree = ast.parse("".join(cell["source"]))
-            return [t.id for node in tree.body if isinstance(node, (ast.Assign, ast.AnnAssign))
-                    for t in (node.targets if isinstance(node, ast.Assign) else [node.target])
-                    if isinstance(t, ast.Name)]
-    raise ValueError(f"{notebook}: no cell tagged 'parameters' (papermill needs one)")
+    return list(notebook_parameters(notebook))
 
 
 def _hash_tree(h: "hashlib._Hash", path: Path, root: Path) -> None:
@@ -171,26 +170,104 @@ def _describe_failure(exc: Exception, notebook: Path) -> str:
     return f"notebook {notebook} failed in {where}: {ename}: {evalue}"
 
 
+@functools.cache
+def quiet_kernel_manager() -> type:
+    """The kernel manager the runner starts kernels with: jupyter_client's, with two changes that
+    keep a build log free of kernel noise.
+
+    * IPC transport (Unix sockets in Jupyter's runtime folder) instead of TCP on localhost: a local
+      kernel needs no network port, and ipykernel warns that an unencrypted TCP kernel can be
+      eavesdropped on (once per kernel). Windows has no IPC transport and keeps TCP.
+    * No SIGINT before the shutdown request. jupyter_client interrupts every kernel it shuts down,
+      in case it is busy; nbclient shuts a kernel down only when it is idle (after the last cell,
+      or after interrupting a cell that timed out itself), and a SIGINT landing while the kernel
+      still handles a message makes it log "KeyboardInterrupt caught in kernel" (often under load,
+      e.g. with parallel sweep runs). The shutdown request, then SIGTERM and SIGKILL after
+      ``shutdown_wait_time``, still stop any kernel.
+    """
+    from jupyter_client.manager import AsyncKernelManager
+    from traitlets import default
+
+    class QuietKernelManager(AsyncKernelManager):
+        @default("transport")
+        def _transport_default(self) -> str:
+            return "tcp" if os.name == "nt" else "ipc"
+
+        @default("ip")
+        def _ip_default(self) -> str:
+            if self.transport != "ipc":
+                return super()._ip_default()
+            # A folder of its own: jupyter_client numbers IPC sockets from 1 in one shared place,
+            # so kernels started at once (a parallel sweep) would take each other's sockets.
+            self._ipc_folder = tempfile.mkdtemp(prefix="cornet-repro-kernel-")
+            return os.path.join(self._ipc_folder, "kernel")
+
+        async def _async_cleanup_resources(self, restart: bool = False) -> None:
+            await super()._async_cleanup_resources(restart=restart)
+            if not restart and getattr(self, "_ipc_folder", None):
+                shutil.rmtree(self._ipc_folder, ignore_errors=True)
+
+        async def _async_interrupt_kernel(self) -> None:
+            if self.shutting_down:
+                return
+            await super()._async_interrupt_kernel()
+
+    return QuietKernelManager
+
+
+def show_parameters_in_force(nb: Any, parameters: dict[str, Any], set_by: str) -> bool:
+    """Make an executed notebook show its parameters once; return whether it changed.
+
+    papermill runs the defaults cell, then an ``injected-parameters`` cell; the copy keeps one
+    cell, the defaults cell with the injected values written in, each parameter with its comment,
+    those set from outside marked. Only what is shown changes, not what ran.
+    """
+    injected = [c for c in nb.cells if "injected-parameters" in c.get("metadata", {}).get("tags", [])]
+    if not injected:
+        return False
+    index, source = parameters_cell(nb)
+    nb.cells[index].source = merged_cell(source, parameters, set_by)
+    nb.cells = [c for c in nb.cells if not any(c is i for i in injected)]
+    return True
+
+
+def _show_parameters_in_force_on_file(executed: Path, parameters: dict[str, Any]) -> None:
+    """:func:`show_parameters_in_force` for an executed copy from the cache (made before the runner
+    merged the cells): a change of display, so it needs no re-execution and no new cache key."""
+    import nbformat
+
+    if '"injected-parameters"' not in executed.read_text():
+        return
+    nb = nbformat.read(executed, as_version=4)
+    if show_parameters_in_force(nb, parameters, BOOK_FILE):
+        with atomic_path(executed) as tmp:
+            nbformat.write(nb, tmp)
+
+
 def execute_notebook(source: Path, output: Path, parameters: dict[str, Any], *, cwd: Path,
-                     key: str | None = None, kernel_name: str = "python3") -> Path:
+                     key: str | None = None, kernel_name: str = "python3", set_by: str = BOOK_FILE) -> Path:
     """Run ``source`` with ``parameters`` through papermill; write ``output`` atomically.
 
-    Raises :class:`NotebookError` naming the notebook and failing cell. On failure no output is
-    left behind (an old executed copy would otherwise be shown as if current).
+    The executed copy shows the parameters in force once (:func:`show_parameters_in_force`),
+    those in ``parameters`` marked as set by ``set_by``. Raises :class:`ParameterError` for a value
+    the notebook cannot take (before running it), and :class:`NotebookError` naming the notebook
+    and failing cell. On failure no output is left behind (an old executed copy would otherwise be
+    shown as if current).
     """
     import nbformat
     import papermill as pm
 
-    known = notebook_parameter_names(source)
-    unknown = sorted(set(parameters) - set(known))
-    if unknown:
-        raise NotebookError(f"{source}: unknown parameter(s) {unknown}; the parameters cell defines {known}")
+    errors = check_values(Path(source).stem, notebook_parameters(source), parameters, where=set_by)
+    if errors:
+        raise ParameterError("\n".join(errors))
     output = Path(output)
     try:
         with atomic_path(output.with_suffix(".ipynb")) as tmp:
             pm.execute_notebook(str(source), str(tmp), parameters=parameters, cwd=str(cwd),
-                                kernel_name=kernel_name, progress_bar=False, log_output=False)
+                                kernel_name=kernel_name, progress_bar=False, log_output=False,
+                                kernel_manager_class=quiet_kernel_manager())
             nb = nbformat.read(tmp, as_version=4)
+            show_parameters_in_force(nb, parameters, set_by)
             nb.metadata["cornet_repro"] = {"cache_key": key, "parameters": parameters,
                                            "source": f"notebooks/{Path(source).name}"}
             nbformat.write(nb, tmp)
@@ -425,10 +502,8 @@ def run_book(root: str | os.PathLike, *, only: list[str] | None = None, force: b
     root = Path(root).resolve()
     parameters = load_parameters(root)
     names = notebook_names(root)
-    unknown = sorted(set(parameters) - set(names))
-    if unknown:
-        raise ValueError(f"{root / PARAMETERS_FILE}: no notebook named {unknown} in {root / NOTEBOOK_DIR}; "
-                         f"available: {names}")
+    # Every entry, before any notebook runs: a typo found after an hour of training is an hour lost.
+    check_book(parameters, {name: root / NOTEBOOK_DIR / f"{name}.ipynb" for name in names})
     records, failures = [], []
     # Looked up once per build (the versions take 25 ms, the package's part 10 ms), not once per
     # run of a sweep. Never stale: what is hashed is read before any run that uses it starts, so a
@@ -462,6 +537,7 @@ def run_book(root: str | os.PathLike, *, only: list[str] | None = None, force: b
             # A run whose products (files it wrote under its *_out paths) were deleted runs again.
             if (not force and output.exists() and _stored_key(output) == key
                     and all((root / f).exists() for f in _stored_outputs(output))):
+                _show_parameters_in_force_on_file(output, params)
                 slots[index - 1] = RunRecord(run_name, False, 0.0, output)
                 continue
             run = _Run(run_name, name, index, len(runs), " ".join(f"{k}={params[k]}" for k in swept),

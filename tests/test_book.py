@@ -256,3 +256,41 @@ def test_fig4_and_claims_tables_fit_the_column(built_book):
                 assert not any("ImageNet" in h and "recomputed" in h for h in heads)
         finally:
             _close_page(p, browser, server)
+
+
+# --- parameters (helper: params) ---
+
+@pytest.mark.browser
+def test_pages_log_no_javascript_error_and_figure_pages_launch_their_notebook_templates(built_book):
+    """No page logs a JavaScript error (THEBE_JS_URL was declared twice on every page); each
+    notebook page shows its parameters once and its launch buttons open notebooks/<name>.ipynb."""
+    sync_api = pytest.importorskip("playwright.sync_api")
+    root = built_book[0]
+    html = root / "_build" / "html"
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), functools.partial(_QuietHandler, directory=str(html)))
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    base = f"http://127.0.0.1:{server.server_address[1]}/"
+    errors, launches = [], {}
+    try:
+        with sync_api.sync_playwright() as p:
+            try:
+                browser = p.chromium.launch(executable_path=_chromium(), args=["--no-sandbox", "--disable-gpu"])
+            except Exception as exc:
+                pytest.skip(f"no Chromium to drive (install Debian's 'chromium'): {exc}")
+            page = browser.new_page(viewport={"width": 1280, "height": 900})
+            page.on("pageerror", lambda exc: errors.append((page.url, str(exc))))
+            page.on("console", lambda m: errors.append((page.url, m.text)) if m.type == "error" else None)
+            for docname in toc_files(root):
+                page.goto(base + f"{docname}.html", wait_until="load")
+                links = page.eval_on_selector_all(".dropdown-launch-buttons a", "els => els.map(e => e.href)")
+                launches[docname] = links
+                if docname.startswith("book/executed/"):
+                    name = docname.rsplit("/", 1)[1]
+                    assert links and all(f"notebooks/{name}.ipynb" in link for link in links), (docname, links)
+                    text = page.inner_text("main")
+                    assert "# Parameters" not in text and text.count("The parameters in force on this page") <= 1
+            browser.close()
+    finally:
+        server.shutdown()
+    assert not errors, errors
+    assert launches["book/intro"] == []  # a prose page has no notebook to launch

@@ -19,9 +19,13 @@ def test_figure_with_parameters_writes_png_and_pdf(tmp_path, capsys):
 
 
 def test_unknown_parameter_fails_with_its_name(tmp_path, capsys):
-    code = cli.main(["figure", "fig1", "-p", "thresh", "0.6", "--out", str(tmp_path), "--root", str(REPO)])
-    assert code == 1
-    assert "unknown parameter(s) ['thresh']" in capsys.readouterr().err
+    out = tmp_path / "figs"
+    code = cli.main(["figure", "fig1", "-p", "thresh", "0.6", "--out", str(out), "--root", str(REPO)])
+    assert code == 2
+    err = capsys.readouterr().err
+    assert err == ("error: cornet-repro figure -p: fig1_brainscore_vs_imagenet: unknown parameter 'thresh' (= 0.6); "
+                   "did you mean 'threshold'?\n")
+    assert not out.exists()  # checked before the output folder was made or a kernel started
 
 
 def test_names_resolve_by_prefix_and_errors_list_choices():

@@ -29,7 +29,8 @@ LAYERS: list[tuple[str, ...]] = [
     ("cornet_repro.pipeline", "cornet_repro.own_model"),
     ("cornet_repro.stats", "cornet_repro.selections", "cornet_repro.claims", "cornet_repro.reports"),
     ("cornet_repro.figures",),
-    ("cornet_repro.module_deps", "cornet_repro.notebook_runner", "cornet_repro.sphinx_ext"),
+    ("cornet_repro.module_deps", "cornet_repro.notebook_parameters", "cornet_repro.notebook_runner",
+     "cornet_repro.sphinx_ext"),
     ("cornet_repro.cli", "cornet_repro.__main__"),
     # the package itself last: its score_model() is the public face of cornet_repro.own_model
     ("cornet_repro",),

@@ -217,10 +217,10 @@ def test_failing_notebook_names_notebook_and_cell_and_leaves_no_output(book):
 
 def test_bad_parameters_are_named(book):
     (book / "book" / "parameters.yml").write_text("alpha:\n  nope: 3\n")
-    with pytest.raises(nr.NotebookError, match=r"unknown parameter\(s\) \['nope'\].*defines \['x'\]"):
+    with pytest.raises(nr.ParameterError, match=r"alpha: unknown parameter 'nope' \(= 3\); the parameters are: x"):
         nr.run_book(book, only=["alpha"], log=lambda m: None)
-    (book / "book" / "parameters.yml").write_text("delta:\n  x: 3\n")
-    with pytest.raises(ValueError, match="no notebook named \\['delta'\\]"):
+    (book / "book" / "parameters.yml").write_text("alpha_:\n  x: 3\n")
+    with pytest.raises(ValueError, match="no notebook named 'alpha_' in notebooks/; did you mean 'alpha'"):
         nr.run_book(book, log=lambda m: None)
     (book / "book" / "parameters.yml").write_text("alpha: [unclosed\n")
     with pytest.raises(ValueError, match="parameters.yml: not valid YAML"):
@@ -266,7 +266,7 @@ def test_sweeps_run_once_per_combination_in_parameters_order(book, monkeypatch):
     assert sorted(p.name for p in (book / "made").iterdir()) == ["1-0.txt", "1-5.txt"]
     assert not (book / nr.EXECUTED_DIR / "maker" / "k=2-seed=5.ipynb").exists()
     (book / "book" / "parameters.yml").write_text("maker:\n  sweep: [1, 2]\n")
-    with pytest.raises(ValueError, match="maker.sweep must map parameter names to non-empty lists"):
+    with pytest.raises(ValueError, match=r"maker: sweep = \[1, 2\]: not a mapping of parameter names to lists"):
         nr.run_book(book, log=lambda m: None)
 
 
@@ -395,3 +395,47 @@ def test_declared_outputs_make_parallel_attribution_exact(book):
                    "from myst_nb import glue\nglue('outputs', 'not a list of paths', display=False)")
     with pytest.raises(nr.NotebookError, match="must be a list of paths"):
         nr.run_book(book, only=["maker"], jobs=1, log=lambda m: None)
+
+
+def test_kernels_talk_over_ipc_and_shut_down_without_a_sigint():
+    """jupyter_client SIGINTs every kernel before asking it to shut down; a SIGINT landing while
+    the kernel handles a message logs "KeyboardInterrupt caught in kernel" into the build log, and a
+    TCP kernel warns that it is unencrypted. The runner's kernels do neither."""
+    import asyncio
+    import signal
+
+    async def start_and_stop():
+        km = nr.quiet_kernel_manager()(kernel_name="python3")
+        sent = []
+        real_signal = km._async_signal_kernel
+
+        async def record(signum):
+            sent.append(signum)
+            await real_signal(signum)
+
+        km._async_signal_kernel = record
+        await km.start_kernel()
+        kc = km.client()
+        kc.start_channels()
+        await kc.wait_for_ready(timeout=60)
+        info = km.get_connection_info()
+        folder = Path(info["ip"]).parent
+        alive = folder.is_dir() and any(folder.iterdir())
+        kc.stop_channels()
+        await km.shutdown_kernel()
+        return info, folder, alive, sent, await km.is_alive()
+
+    info, folder, alive, sent, still_alive = asyncio.run(start_and_stop())
+    assert info["transport"] == "ipc" and alive  # its sockets are files in a folder of its own
+    assert signal.SIGINT not in sent and not still_alive
+    assert not folder.exists()  # removed with the kernel
+
+
+def test_a_parallel_sweep_leaves_no_kernel_noise_in_the_log(book, capfd):
+    write_notebook(book / "notebooks" / "maker.ipynb", MAKER_PARAMS, MAKER_BODY)
+    (book / "book" / "parameters.yml").write_text(SWEEP)
+    capfd.readouterr()
+    records = nr.run_book(book, jobs=2, log=lambda m: None)
+    assert sum(r.executed for r in records) == len(MAKER_RUNS) + 2
+    err = capfd.readouterr().err  # the kernels' and the worker processes' stderr too (same file descriptor)
+    assert "without encryption" not in err and "KeyboardInterrupt" not in err and "WARNING" not in err, err
