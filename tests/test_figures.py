@@ -235,3 +235,20 @@ def test_simulated_world_summary_and_figures():
     fig = plot_time_course(experiment)
     assert len(fig.axes[0].get_lines()) == 3 + 1  # one per variation level, and chance
     plt.close(fig)
+
+
+def test_write_data_writes_header_rows_and_exactly_the_table(tmp_path):
+    from cornet_repro.figures.downloads import download_link, read_data, read_header, write_data
+
+    df = pd.DataFrame({"model": ["AlexNet", "CORnet-S"], "brain_score": [0.42, 0.471]})
+    path = write_data(df, "fig_x", source="published (Kubilius et al. 2019)",
+                      parameters={"threshold": 0.7, "labels": ["a", "b"], "note": "two\nlines"}, directory=tmp_path)
+    assert path == tmp_path / "fig_x.csv"
+    pd.testing.assert_frame_equal(read_data(path), df)
+    header = read_header(path)
+    assert header["source"] == "published (Kubilius et al. 2019)"
+    assert header["parameter threshold"] == "0.7" and header["parameter labels"] == '["a", "b"]'
+    assert header["parameter note"] == "two lines"
+    assert str(download_link("data/fig_x.csv").data) == "{download}`Download the data (CSV) </data/fig_x.csv>`"
+    with pytest.raises(ValueError, match="plain file name"):
+        write_data(df, "../x", source="s", parameters={}, directory=tmp_path)
