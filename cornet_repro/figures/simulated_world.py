@@ -13,6 +13,7 @@ import numpy as np
 import pandas as pd
 
 from ..data.simulated import SimulatedExperiment
+from .interactive import record_meta
 from .style import CIRCUIT_MAGENTA, paper_style
 
 VARIATION_NAMES = {0: "low", 3: "medium", 6: "high"}
@@ -46,6 +47,7 @@ def plot_stimuli(experiment: SimulatedExperiment, *, per_level: int = 2) -> plt.
             axes[0, j * per_level].set_title(f"{VARIATION_NAMES.get(level, level)} variation", fontsize=9,
                                              loc="left")
         fig.subplots_adjust(wspace=0.05, hspace=0.05)
+        record_meta(fig)
     return fig
 
 
@@ -62,7 +64,7 @@ def plot_time_course(experiment: SimulatedExperiment) -> plt.Figure:
     starts = np.asarray(mean["time_bin_start"].values)
     levels = sorted(order["variation"].unique())
     with paper_style():
-        fig, (left, right) = plt.subplots(1, 2, figsize=(9, 3.4))
+        fig, (left, right) = plt.subplots(1, 2, figsize=(7.0, 3.2))
         for level in levels:
             keep = (order["variation"] == level).to_numpy()
             labels = order["category_name"].to_numpy()[keep]
@@ -87,6 +89,7 @@ def plot_time_course(experiment: SimulatedExperiment) -> plt.Figure:
         right.set_xlabel("variation")
         right.set_ylabel("monkey object solution time (ms)")
         fig.tight_layout()
+        record_meta(fig)
     return fig
 
 

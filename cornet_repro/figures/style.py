@@ -24,11 +24,16 @@ SOURCE_STYLE = {
     "simulated": dict(color="#f0a030", marker="D", s=60, edgecolor="black", linewidth=0.6, zorder=6),
 }
 
+# Sizes for the page: figures are drawn at the width they are shown (<= 7 in in the text column,
+# <= 9.5 in full width), so 7.5 pt is the smallest text and renders at >= 9 CSS px (see interactive.py).
 RC = {
-    "font.size": 10,
-    "axes.labelsize": 11,
+    "font.size": 9,
+    "axes.labelsize": 9.5,
     "axes.labelweight": "bold",
-    "axes.titlesize": 11,
+    "axes.titlesize": 9.5,
+    "xtick.labelsize": 8.5,
+    "ytick.labelsize": 8.5,
+    "legend.fontsize": 8,
     "axes.spines.top": False,
     "axes.spines.right": False,
     "axes.linewidth": 1.0,
