@@ -52,6 +52,16 @@ def plot_overlay(ax: plt.Axes, overlay: pd.DataFrame | None, x: str, y: str, *, 
     return drawn
 
 
+def overlay_points(overlay: pd.DataFrame | None, x: str, y: str) -> pd.DataFrame:
+    """The overlay rows :func:`plot_overlay` draws for ``x`` and ``y``: model, group ("computed
+    here (<source>)"), x and y (empty when nothing is drawn), for a figure's CSV."""
+    if overlay is None or overlay.empty or x not in overlay or y not in overlay:
+        return pd.DataFrame(columns=["model", "group", x, y])
+    shown = overlay.dropna(subset=[x, y])
+    return pd.DataFrame({"model": shown["model"], "group": "computed here (" + shown["source"] + ")",
+                         x: shown[x], y: shown[y]})
+
+
 def read_results_dir(results_dir: str | os.PathLike | None) -> pd.DataFrame | None:
     """The result files of ``results_dir`` as a table (None → None); a missing folder is an error
     that says how to make one."""

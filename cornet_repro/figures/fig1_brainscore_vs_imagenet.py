@@ -9,7 +9,7 @@ from matplotlib.patches import ConnectionPatch, Rectangle
 
 from .. import selections
 from ..stats import Correlation, correlate_columns
-from .common import annotate_correlation, place_labels, plot_overlay
+from .common import annotate_correlation, overlay_points, place_labels, plot_overlay
 from .interactive import label_points, record_meta
 from .style import BASENET_GREY, CORNET_RED, MODEL_GREEN, paper_style, strip_leading_zero
 
@@ -48,7 +48,8 @@ def hover_text(row: pd.Series) -> str:
     return f"{row.model}\nImageNet top-1 {row.imagenet_top1:.3f}, Brain-Score {row.brain_score:.3f}"
 
 
-def fig1_data(scores: pd.DataFrame, threshold: float = 0.70, show_basenets: bool = True) -> pd.DataFrame:
+def fig1_data(scores: pd.DataFrame, threshold: float = 0.70, show_basenets: bool = True,
+              overlay: pd.DataFrame | None = None) -> pd.DataFrame:
     """Exactly the points Fig. 1 draws: model, group (BaseNet / published / CORnet-S), the two
     values, and whether the model is in the left r, the inset (and its r)."""
     data = scores.dropna(subset=["imagenet_top1", "brain_score"])
@@ -59,9 +60,12 @@ def fig1_data(scores: pd.DataFrame, threshold: float = 0.70, show_basenets: bool
     above = set(selections.fig1_above(named, threshold)["model"])
     group = np.where(data["is_basenet"].astype(bool), "BaseNet",
                      np.where(data["model"] == selections.CORNET_S, "CORnet-S", "published model"))
-    return pd.DataFrame({"model": data["model"], "group": group, "imagenet_top1": data["imagenet_top1"],
-                         "brain_score": data["brain_score"], "in_r_below_threshold": data["model"].isin(below),
-                         "in_inset_r": data["model"].isin(above)}).reset_index(drop=True)
+    published = pd.DataFrame({"model": data["model"], "group": group, "imagenet_top1": data["imagenet_top1"],
+                              "brain_score": data["brain_score"], "in_r_below_threshold": data["model"].isin(below),
+                              "in_inset_r": data["model"].isin(above)})
+    computed = overlay_points(overlay, "imagenet_top1", "brain_score").assign(in_r_below_threshold=False,
+                                                                              in_inset_r=False)
+    return pd.concat([published, computed] if len(computed) else [published], ignore_index=True)
 
 
 def plot_fig1(scores: pd.DataFrame, *, threshold: float = 0.70, show_basenets: bool = True,

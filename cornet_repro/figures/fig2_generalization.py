@@ -8,7 +8,7 @@ import pandas as pd
 from .. import selections
 from ..data.published import LABELS
 from ..stats import Correlation, correlate_columns
-from .common import annotate_correlation, plot_overlay
+from .common import annotate_correlation, overlay_points, plot_overlay
 from .interactive import label_points, record_meta
 from .style import CORNET_RED, MODEL_GREEN, paper_style, strip_leading_zero
 
@@ -30,7 +30,7 @@ def fig2_statistics(scores: pd.DataFrame, n_resamples: int = 10_000, seed: int =
             for panel, (x, y, _) in zip("abcd", selections.FIG2_PANELS)}
 
 
-def fig2_data(scores: pd.DataFrame, show_cornet: bool = True) -> pd.DataFrame:
+def fig2_data(scores: pd.DataFrame, show_cornet: bool = True, overlay: pd.DataFrame | None = None) -> pd.DataFrame:
     """Exactly the points Fig. 2 draws, one row per (panel, model): the panel, its x and y measure
     (named as the axes are) and values, and whether the point is in r (CORnet-S never is)."""
     models = selections.fig2_models(scores)
@@ -42,6 +42,12 @@ def fig2_data(scores: pd.DataFrame, show_cornet: bool = True) -> pd.DataFrame:
             rows.append(pd.DataFrame({"panel": panel, "panel_title": " ".join(title.split()), "model": shown["model"],
                                       "x_measure": AXIS_LABELS.get(x, LABELS[x]), "x": shown[x],
                                       "y_measure": AXIS_LABELS.get(y, LABELS[y]), "y": shown[y], "in_r": in_r}))
+        computed = overlay_points(overlay, x, y)
+        if len(computed):
+            rows.append(pd.DataFrame({"panel": panel, "panel_title": " ".join(title.split()), "model": computed["model"],
+                                      "x_measure": AXIS_LABELS.get(x, LABELS[x]), "x": computed[x],
+                                      "y_measure": AXIS_LABELS.get(y, LABELS[y]), "y": computed[y], "in_r": False,
+                                      "group": computed["group"]}))
     return pd.concat(rows, ignore_index=True)
 
 

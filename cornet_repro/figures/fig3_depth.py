@@ -10,7 +10,7 @@ from scipy.spatial import ConvexHull, QhullError
 
 from .. import selections
 from ..data.published import LABELS
-from .common import place_labels, plot_overlay
+from .common import overlay_points, place_labels, plot_overlay
 from .interactive import label_points, record_meta
 from .style import CORNET_RED, HULL_GREY, MODEL_GREEN, paper_style, strip_leading_zero
 
@@ -60,13 +60,19 @@ def hover_text(row: pd.Series, measure: str) -> str:
 
 
 def fig3_data(scores: pd.DataFrame, measures: tuple[str, ...] = PANELS, jitter: float = MOBILENET_JITTER,
-              seed: int = 0) -> pd.DataFrame:
+              seed: int = 0, overlay: pd.DataFrame | None = None) -> pd.DataFrame:
     """Exactly the points Fig. 3 draws, one row per (panel, model): depth, the x it is drawn at
     (MobileNets jittered), the measure (named as the axis is) and its value."""
     table = depth_table(scores, jitter, seed)
     rows = [pd.DataFrame({"measure": LABELS[m], "model": shown["model"], "family": shown["family"],
                           "depth": shown["depth"], "depth_plotted": shown["depth_plotted"], "value": shown[m]})
             for m in measures for shown in [table.dropna(subset=[m])]]
+    for m in measures:
+        computed = overlay_points(overlay, "depth", m)
+        if len(computed):
+            rows.append(pd.DataFrame({"measure": LABELS[m], "model": computed["model"], "family": computed["group"],
+                                      "depth": computed["depth"], "depth_plotted": computed["depth"],
+                                      "value": computed[m]}))
     return pd.concat(rows, ignore_index=True)
 
 
