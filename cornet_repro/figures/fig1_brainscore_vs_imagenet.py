@@ -141,6 +141,8 @@ def plot_fig1(scores: pd.DataFrame, *, threshold: float = 0.70, show_basenets: b
         main = named[named.model.isin(label_models)]
         place_labels(ax, main.imagenet_top1, main.brain_score, [_family_label(named, m) for m in main.model],
                      fontsize=8)
+        mine = overlay_points(overlay, "imagenet_top1", "brain_score")  # models computed here, named
+        place_labels(ax, mine.imagenet_top1, mine.brain_score, mine.model, fontsize=8)
         shown = above[above.model.isin(inset_labels)]
         place_labels(inset, shown.imagenet_top1, shown.brain_score,
                      [_family_label(named, m) if m in FAMILY_LABELLED_IN_INSET else m for m in shown.model],

@@ -120,6 +120,9 @@ def plot_fig3(scores: pd.DataFrame, *, measures: tuple[str, ...] = PANELS, label
             others = shown[shown.model != selections.CORNET_S]
             place_labels(ax, cornet.depth_plotted, cornet[measure], ["CORnet-S"] * len(cornet), fontsize=9,
                          fontweight="bold")
+            mine = overlay_points(overlay, "depth", measure) if overlay is not None and "depth" in overlay else None
+            if mine is not None and len(mine):  # models computed here, named
+                place_labels(ax, mine.depth, mine[measure], mine.model, fontsize=8)
             if label_families:
                 anchors = [_family_anchor(fam, measure) for _, fam in others.groupby("family")]
                 place_labels(ax, [a.depth_plotted for a in anchors], [a[measure] for a in anchors],
