@@ -314,7 +314,7 @@ def test_fig1_svg_points_name_themselves_and_carry_the_font_metadata(scores):
     cornet = scores.set_index("model").loc["CORnet-S"]
     assert f"CORnet-S&#10;ImageNet top-1 {cornet.imagenet_top1:.3f}, Brain-Score {cornet.brain_score:.3f}" in tips
     assert f'data-cornet-min-fontsize="{fig.cornet_meta["min_fontsize"]:g}"' in html and 'data-cornet-dpi="72"' in html
-    assert "full-width" in html and "http" not in html.split("<svg", 1)[0]  # nothing fetched from elsewhere
+    assert "cornet-wide" in html and "http" not in html.split("<svg", 1)[0]  # nothing fetched from elsewhere
     plt.close(fig)
     fig, ax = plt.subplots()
     with pytest.raises(ValueError, match="one label per point"):

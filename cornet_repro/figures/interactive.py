@@ -88,6 +88,12 @@ def overlapping_texts(fig: plt.Figure, pad: float = 0.0) -> list[tuple[str, str]
     return pairs
 
 
+_WIDE_STYLE = """<style>
+@media (min-width: 992px) {
+  .bd-page-width:not(:has(.bd-sidebar-secondary)) .cornet-wide { width: 136%; max-width: 136%; position: relative; z-index: 2; }
+}
+</style>"""
+
 _TOOLTIP_SCRIPT = """<script>
 (function () {
   if (window.cornetTip) return;
@@ -151,7 +157,9 @@ def page_figure(fig: plt.Figure, *, full_width: bool = False, alt: str = "") -> 
     """The figure for a book page: inline SVG (points with :func:`label_points` show their text on
     hover), scaled to the column, with the measurements the browser test needs.
 
-    ``full_width``: the theme's wide layout (136% of the column at >= 992 px) for figures that need it.
+    ``full_width``: as wide as the theme's full-width content (136% of the column at >= 992 px) for
+    figures that need it, on pages without a right-hand table of contents. Not the theme's own
+    ``full-width`` class: its script then looks for that sidebar and throws on pages without one.
     """
     meta = getattr(fig, "cornet_meta", None) or record_meta(fig).cornet_meta
     root, _ = _svg(fig)
@@ -169,5 +177,5 @@ def page_figure(fig: plt.Figure, *, full_width: bool = False, alt: str = "") -> 
         root.attrib.pop(attr, None)
     svg = ET.tostring(root, encoding="unicode")
     svg = re.sub(r"<\?xml[^>]*>", "", svg)
-    wrapper = "cornet-figure-wrap full-width" if full_width else "cornet-figure-wrap"
-    return HTML(f'<div class="{html.escape(wrapper)}">{svg}</div>{_TOOLTIP_SCRIPT}')
+    wrapper = "cornet-figure-wrap cornet-wide" if full_width else "cornet-figure-wrap"
+    return HTML(f'<div class="{html.escape(wrapper)}">{svg}</div>{_WIDE_STYLE}{_TOOLTIP_SCRIPT}')
