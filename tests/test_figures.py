@@ -344,3 +344,15 @@ def test_figure_csvs_hold_exactly_the_plotted_points(scores):
         rows = data[data.measure == measure]
         assert sorted(map(tuple, drawn.round(6))) == sorted(zip(rows.depth_plotted.round(6), rows.value.round(6)))
     plt.close(fig)
+
+
+def test_saved_png_stays_static_and_carries_the_font_metadata(scores, tmp_path):
+    import json
+
+    from PIL import Image
+
+    fig, _ = plot_fig2(scores, n_resamples=200)
+    png, pdf = save_figure(fig, tmp_path, "fig2")
+    assert json.loads(Image.open(png).text["cornet_meta"]) == fig.cornet_meta
+    assert b"<svg" not in png.read_bytes() and pdf.read_bytes().startswith(b"%PDF")
+    plt.close(fig)

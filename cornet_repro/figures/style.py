@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import json
 from pathlib import Path
 from typing import Iterator
 
@@ -62,13 +63,18 @@ def strip_leading_zero(ax: plt.Axes, axis: str = "both") -> None:
 
 
 def save_figure(fig: plt.Figure, directory: str | Path | None, name: str) -> list[Path]:
-    """Write ``name.png`` and ``name.pdf`` into ``directory`` atomically; no-op when it is None."""
+    """Write ``name.png`` and ``name.pdf`` into ``directory`` atomically; no-op when it is None.
+
+    Static, for print. The PNG carries the figure's ``cornet_meta`` (smallest font, dpi) as a text
+    chunk, so its rendered text size can be checked wherever it is shown."""
     if directory is None or str(directory) == "":
         return []
     written = []
+    meta = getattr(fig, "cornet_meta", None)
     for ext in ("png", "pdf"):
         target = Path(directory) / f"{name}.{ext}"
+        extra = {"metadata": {"cornet_meta": json.dumps(meta)}} if ext == "png" and meta else {}
         with atomic_path(target) as tmp:
-            fig.savefig(tmp, format=ext)
+            fig.savefig(tmp, format=ext, **extra)
         written.append(target)
     return written
