@@ -356,3 +356,13 @@ def test_saved_png_stays_static_and_carries_the_font_metadata(scores, tmp_path):
     assert json.loads(Image.open(png).text["cornet_meta"]) == fig.cornet_meta
     assert b"<svg" not in png.read_bytes() and pdf.read_bytes().startswith(b"%PDF")
     plt.close(fig)
+
+
+def test_cli_figure_writes_the_csv_beside_the_png(tmp_path):
+    from cornet_repro.cli import main
+    from cornet_repro.figures.downloads import read_data, read_header
+
+    assert main(["figure", "fig5", "--out", str(tmp_path)]) == 0
+    assert {"fig5.png", "fig5.pdf", "fig5.csv"} <= {p.name for p in tmp_path.iterdir()}
+    assert read_header(tmp_path / "fig5.csv")["source"].startswith("published: digitized")
+    assert len(read_data(tmp_path / "fig5.csv")) == 5  # the five published bins

@@ -70,14 +70,16 @@ def download_link(path: str | os.PathLike, text: str = "Download the data (CSV)"
     """A link, for a notebook output under the caption, that resolves in the built HTML.
 
     ``path`` is relative to the book root (where the book's notebooks run) or absolute inside it;
-    the link is a MyST ``{download}`` role, so paste it as MyST (``{glue:md}`key:myst```).
+    the link is a MyST ``{download}`` role, so paste it as MyST (``{glue:md}`key:myst```). A file
+    outside the book root (``cornet-repro figure --out`` elsewhere) cannot be linked from the book:
+    it is named instead.
     """
+    if "`" in text or "<" in text:
+        raise ValueError(f"link text {text!r}: may not contain '`' or '<'")
     path = Path(path)
     if path.is_absolute():
         try:
             path = path.resolve().relative_to(Path.cwd().resolve())
         except ValueError:
-            raise ValueError(f"{path}: not inside the book root {Path.cwd()}; write the data under it") from None
-    if "`" in text or "<" in text:
-        raise ValueError(f"link text {text!r}: may not contain '`' or '<'")
+            return Markdown(f"Data: `{path}`")
     return Markdown(f"{{download}}`{text} </{path.as_posix()}>`")
