@@ -366,3 +366,6 @@ def test_cli_figure_writes_the_csv_beside_the_png(tmp_path):
     assert {"fig5.png", "fig5.pdf", "fig5.csv"} <= {p.name for p in tmp_path.iterdir()}
     assert read_header(tmp_path / "fig5.csv")["source"].startswith("published: digitized")
     assert len(read_data(tmp_path / "fig5.csv")) == 5  # the five published bins
+    # a failed run leaves none of this figure's files, its data included (never stale)
+    assert main(["figure", "fig5", "-p", "results_dir", str(tmp_path / "absent"), "--out", str(tmp_path)]) == 1
+    assert not {"fig5.png", "fig5.pdf", "fig5.csv"} & {p.name for p in tmp_path.iterdir()}
