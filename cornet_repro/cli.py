@@ -98,7 +98,7 @@ def cmd_figure(args: argparse.Namespace) -> int:
                 path.unlink(missing_ok=True)
             raise
         written = sorted(f.name for f, t in _modification_times(out).items()
-                         if before.get(f) != t and f.suffix in (".png", ".pdf"))
+                         if before.get(f) != t and f.suffix in (".png", ".pdf", ".csv"))
         _record_outputs(executed, written)
     print(f"executed {executed}\nfigure files in {out}: {', '.join(written) or 'none (this notebook has no figure)'}")
     return 0
@@ -113,7 +113,7 @@ def _figure_files(out: Path, name: str, executed: Path) -> list[Path]:
     names (``<name up to the first _>.png/.pdf``) for runs that recorded none."""
     short = name.split("_")[0]
     recorded = [out / f for f in _stored_outputs(executed) if "/" not in f]
-    return recorded + [out / f"{short}.{ext}" for ext in ("png", "pdf")]
+    return recorded + [out / f"{short}.{ext}" for ext in ("png", "pdf", "csv")]
 
 
 # ---------------------------------------------------------------------------------------------

@@ -89,7 +89,7 @@ def test_fig4_table_marks_defaults_and_joins_recomputed():
     assert row["Δ ImageNet top-1, % (published)"] == "-2" and row["Δ simulated top-1, % (recomputed)"] == "-1.5"
     assert not any("ImageNet" in c and "recomputed" in c for c in shown.columns)
     fig = plot_fig4(table)
-    assert len(fig.axes) == 4 and "recomputed, simulated" in fig.axes[2].get_xlabel()
+    assert len(fig.axes) == 4 and "recomputed here,\nsimulated data" in fig.axes[2].get_xlabel()
     # one legend for the figure, naming each source once
     assert [t.get_text() for t in fig.legends[0].get_texts()] == [
         "published (transcribed)", "CORnet-S baseline", "recomputed here (simulated; ± s.d. over seeds)"]
@@ -235,3 +235,137 @@ def test_simulated_world_summary_and_figures():
     fig = plot_time_course(experiment)
     assert len(fig.axes[0].get_lines()) == 3 + 1  # one per variation level, and chance
     plt.close(fig)
+
+
+def test_write_data_writes_header_rows_and_exactly_the_table(tmp_path):
+    from cornet_repro.figures.downloads import download_link, read_data, read_header, write_data
+
+    df = pd.DataFrame({"model": ["AlexNet", "CORnet-S"], "brain_score": [0.42, 0.471]})
+    path = write_data(df, "fig_x", source="published (Kubilius et al. 2019)",
+                      parameters={"threshold": 0.7, "labels": ["a", "b"], "note": "two\nlines"}, directory=tmp_path)
+    assert path == tmp_path / "fig_x.csv"
+    pd.testing.assert_frame_equal(read_data(path), df)
+    header = read_header(path)
+    assert header["source"] == "published (Kubilius et al. 2019)"
+    assert header["parameter threshold"] == "0.7" and header["parameter labels"] == '["a", "b"]'
+    assert header["parameter note"] == "two lines"
+    assert str(download_link("data/fig_x.csv").data) == "{download}`Download the data (CSV) </data/fig_x.csv>`"
+    with pytest.raises(ValueError, match="plain file name"):
+        write_data(df, "../x", source="s", parameters={}, directory=tmp_path)
+
+
+# --- Figures on the page: readable, not overprinted, points that name themselves --------------
+
+from cornet_repro.figures.interactive import MIN_FONTSIZE, label_points, overlapping_texts, page_figure
+
+#: Width (in) a figure is shown at, at a 1280 px window: the text column, or the theme's full width.
+COLUMN_IN, FULL_WIDTH_IN = 672 / 96, 914 / 96
+
+
+def _paper_figures(scores):
+    from cornet_repro.data.published import load_circuitry_deltas, load_ost_bins
+
+    yield "fig1", plot_fig1(scores, n_resamples=200)[0], FULL_WIDTH_IN
+    yield "fig2", plot_fig2(scores, n_resamples=200)[0], COLUMN_IN
+    yield "fig3", plot_fig3(scores), FULL_WIDTH_IN
+    yield "fig4", plot_fig4(circuitry_table(load_circuitry_deltas())), FULL_WIDTH_IN
+    yield "fig5", plot_fig5(load_ost_bins()), COLUMN_IN
+
+
+def test_paper_figures_have_no_overprinted_text_and_record_a_readable_font(scores):
+    for name, fig, shown_in in _paper_figures(scores):
+        assert overlapping_texts(fig) == [], name
+        meta = fig.cornet_meta
+        sizes = [t.get_fontsize() for t, _ in __import__("cornet_repro.figures.interactive",
+                                                         fromlist=["text_boxes"]).text_boxes(fig)]
+        assert meta["min_fontsize"] == min(sizes) >= MIN_FONTSIZE, name
+        # drawn no wider than it is shown, so its smallest text renders at >= 9 CSS px at 1280 px
+        width_in = fig.get_size_inches()[0]
+        assert meta["min_fontsize"] / 72 * 96 * min(1.0, shown_in / width_in) >= 9.0, (name, width_in)
+        plt.close(fig)
+
+
+def test_place_labels_keeps_crowded_labels_apart_and_inside_the_axes():
+    from cornet_repro.figures.common import place_labels
+
+    rng = np.random.default_rng(0)
+    x, y = rng.normal(0.5, 0.05, 15), rng.normal(0.5, 0.05, 15)
+    fig, ax = plt.subplots(figsize=(4, 3))
+    ax.scatter(x, y)
+    ax.set(xlim=(0, 1), ylim=(0, 1))
+    notes = place_labels(ax, x, y, [f"model {i}" for i in range(15)])
+    assert overlapping_texts(fig) == []
+    frame = ax.get_window_extent()
+    for note in notes:
+        box = note.get_window_extent()
+        assert frame.x0 <= box.x0 and box.x1 <= frame.x1 and frame.y0 <= box.y0 and box.y1 <= frame.y1
+    assert any(note.arrow_patch is not None for note in notes)  # some sit away from their point: leader lines
+    plt.close(fig)
+
+
+def test_fig1_svg_points_name_themselves_and_carry_the_font_metadata(scores):
+    import re
+
+    fig, stats = plot_fig1(scores, n_resamples=200)
+    html = page_figure(fig, full_width=True).data
+    n_points = sum(len(c.get_offsets()) for ax in fig.axes for c in ax.collections)
+    tips = re.findall(r'data-cornet-tip="([^"]*)"', html)
+    assert len(tips) == n_points == len(re.findall(r"<title>", html))
+    cornet = scores.set_index("model").loc["CORnet-S"]
+    assert f"CORnet-S&#10;ImageNet top-1 {cornet.imagenet_top1:.3f}, Brain-Score {cornet.brain_score:.3f}" in tips
+    assert f'data-cornet-min-fontsize="{fig.cornet_meta["min_fontsize"]:g}"' in html and 'data-cornet-dpi="72"' in html
+    assert "cornet-wide" in html and "http" not in html.split("<svg", 1)[0]  # nothing fetched from elsewhere
+    plt.close(fig)
+    fig, ax = plt.subplots()
+    with pytest.raises(ValueError, match="one label per point"):
+        label_points(ax.scatter([1, 2], [1, 2]), ["only one"])
+    plt.close(fig)
+
+
+def test_figure_csvs_hold_exactly_the_plotted_points(scores):
+    from cornet_repro.figures.fig1_brainscore_vs_imagenet import fig1_data
+    from cornet_repro.figures.fig2_generalization import fig2_data
+    from cornet_repro.figures.fig3_depth import fig3_data
+
+    fig, _ = plot_fig1(scores, n_resamples=200)
+    data = fig1_data(scores)
+    drawn = np.concatenate([c.get_offsets() for c in fig.axes[0].collections])
+    assert sorted(map(tuple, drawn.round(6))) == sorted(zip(data.imagenet_top1.round(6), data.brain_score.round(6)))
+    plt.close(fig)
+    fig, _ = plot_fig2(scores, n_resamples=200)
+    data = fig2_data(scores)
+    for ax, panel in zip(fig.axes, "abcd"):
+        assert n_points(ax) == (data.panel == panel).sum()
+    plt.close(fig)
+    fig = plot_fig3(scores)
+    data = fig3_data(scores)
+    for ax, measure in zip(fig.axes, data.measure.unique()):
+        drawn = np.concatenate([c.get_offsets() for c in ax.collections])
+        rows = data[data.measure == measure]
+        assert sorted(map(tuple, drawn.round(6))) == sorted(zip(rows.depth_plotted.round(6), rows.value.round(6)))
+    plt.close(fig)
+
+
+def test_saved_png_stays_static_and_carries_the_font_metadata(scores, tmp_path):
+    import json
+
+    from PIL import Image
+
+    fig, _ = plot_fig2(scores, n_resamples=200)
+    png, pdf = save_figure(fig, tmp_path, "fig2")
+    assert json.loads(Image.open(png).text["cornet_meta"]) == fig.cornet_meta
+    assert b"<svg" not in png.read_bytes() and pdf.read_bytes().startswith(b"%PDF")
+    plt.close(fig)
+
+
+def test_cli_figure_writes_the_csv_beside_the_png(tmp_path):
+    from cornet_repro.cli import main
+    from cornet_repro.figures.downloads import read_data, read_header
+
+    assert main(["figure", "fig5", "--out", str(tmp_path)]) == 0
+    assert {"fig5.png", "fig5.pdf", "fig5.csv"} <= {p.name for p in tmp_path.iterdir()}
+    assert read_header(tmp_path / "fig5.csv")["source"].startswith("published: digitized")
+    assert len(read_data(tmp_path / "fig5.csv")) == 5  # the five published bins
+    # a failed run leaves none of this figure's files, its data included (never stale)
+    assert main(["figure", "fig5", "-p", "results_dir", str(tmp_path / "absent"), "--out", str(tmp_path)]) == 1
+    assert not {"fig5.png", "fig5.pdf", "fig5.csv"} & {p.name for p in tmp_path.iterdir()}

@@ -5,21 +5,28 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+import math
+from typing import Sequence
+
 import matplotlib.pyplot as plt
+import numpy as np
 import pandas as pd
+from matplotlib.text import Text
+from matplotlib.transforms import Bbox
 
 from ..results import read_results
 from ..stats import Correlation, fmt_p, fmt_r
+from .interactive import MIN_FONTSIZE, label_points
 from .style import SOURCE_STYLE
 
 
 def annotate_correlation(ax: plt.Axes, corr: Correlation, *, loc: tuple[float, float] = (0.96, 0.06),
-                         ha: str = "right", with_ci: bool = True) -> None:
+                         ha: str = "right", with_ci: bool = True, fontsize: float = 8.5) -> None:
     """Write ``r = .90`` (and its bootstrap CI and n) in axes coordinates, as the paper places it."""
     text = f"r = {fmt_r(corr.r)}"
     if with_ci:
         text += f" [{fmt_r(corr.ci_low)}, {fmt_r(corr.ci_high)}]\n{fmt_p(corr.p)}, n = {corr.n}"
-    ax.text(*loc, text, transform=ax.transAxes, ha=ha, va="bottom", fontsize=9)
+    ax.text(*loc, text, transform=ax.transAxes, ha=ha, va="bottom", fontsize=fontsize)
 
 
 def plot_overlay(ax: plt.Axes, overlay: pd.DataFrame | None, x: str, y: str, *, label: bool = True) -> int:
@@ -34,12 +41,25 @@ def plot_overlay(ax: plt.Axes, overlay: pd.DataFrame | None, x: str, y: str, *, 
     for source, group in overlay.dropna(subset=[x, y]).groupby("source"):
         if source not in SOURCE_STYLE:
             raise ValueError(f"overlay source must be one of {sorted(SOURCE_STYLE)}, got {source!r}")
-        ax.scatter(group[x], group[y], label=f"computed here ({source})", **SOURCE_STYLE[source])
+        points = ax.scatter(group[x], group[y], label=f"computed here ({source})", **SOURCE_STYLE[source])
+        label_points(points, [f"{row['model']} (computed here, {source}): {x} {row[x]:.3f}, {y} {row[y]:.3f}"
+                              for _, row in group.iterrows()])
         if label:
             for _, row in group.iterrows():
-                ax.annotate(row["model"], (row[x], row[y]), xytext=(4, 4), textcoords="offset points", fontsize=7)
+                ax.annotate(row["model"], (row[x], row[y]), xytext=(4, 4), textcoords="offset points",
+                            fontsize=MIN_FONTSIZE)
         drawn += len(group)
     return drawn
+
+
+def overlay_points(overlay: pd.DataFrame | None, x: str, y: str) -> pd.DataFrame:
+    """The overlay rows :func:`plot_overlay` draws for ``x`` and ``y``: model, group ("computed
+    here (<source>)"), x and y (empty when nothing is drawn), for a figure's CSV."""
+    if overlay is None or overlay.empty or x not in overlay or y not in overlay:
+        return pd.DataFrame(columns=["model", "group", x, y])
+    shown = overlay.dropna(subset=[x, y])
+    return pd.DataFrame({"model": shown["model"], "group": "computed here (" + shown["source"] + ")",
+                         x: shown[x], y: shown[y]})
 
 
 def read_results_dir(results_dir: str | os.PathLike | None) -> pd.DataFrame | None:
@@ -60,3 +80,81 @@ def load_overlay(results_dir: str | os.PathLike | None) -> pd.DataFrame | None:
     if results is None or results.empty:
         return None
     return results
+
+
+def _boxes_of_points(ax: plt.Axes, radius_px: float) -> list[Bbox]:
+    boxes = []
+    for collection in ax.collections:
+        offsets = collection.get_offsets()
+        if len(offsets) == 0 or not hasattr(collection, "get_sizes"):
+            continue
+        for px, py in ax.transData.transform(np.asarray(offsets, float)):
+            boxes.append(Bbox.from_extents(px - radius_px, py - radius_px, px + radius_px, py + radius_px))
+    return boxes
+
+
+def _overlap(a: Bbox, b: Bbox) -> float:
+    return max(0.0, min(a.x1, b.x1) - max(a.x0, b.x0)) * max(0.0, min(a.y1, b.y1) - max(a.y0, b.y0))
+
+
+def place_labels(ax: plt.Axes, xs: Sequence[float], ys: Sequence[float], labels: Sequence[str], *,
+                 fontsize: float = MIN_FONTSIZE + 0.5, leader_after: float = 9.0, avoid_points: bool = True,
+                 prefer: Sequence[float] | float = 0.0, **text_kw) -> list[plt.Annotation]:
+    """Label points without overprinting: each label takes the nearest free spot around its point
+    (in order; earlier labels have priority), inside the axes, clear of every text already drawn
+    in the figure and of the markers; beyond ``leader_after`` points away it gets a leader line.
+
+    Call it after the figure's layout is final (axes positions and limits), since the free spots
+    are found in display coordinates. ``prefer``: the direction (degrees, 0 = right, 90 = above)
+    tried first at each distance, one for all labels or one per label.
+    """
+    fig = ax.figure
+    fig.canvas.draw()
+    renderer = fig.canvas.get_renderer()
+    from .interactive import text_boxes
+
+    taken = [box for _, box in text_boxes(fig)]
+    px_per_pt = fig.dpi / 72
+    markers = _boxes_of_points(ax, 2.5 * px_per_pt) if avoid_points else []
+    frame = ax.get_window_extent(renderer)
+    placed = []
+    prefer = [prefer] * len(labels) if np.isscalar(prefer) else list(prefer)
+    for x, y, label, first in zip(xs, ys, labels, prefer):
+        angles = sorted((step * 22.5 for step in range(16)),
+                        key=lambda a: min(abs(a - first) % 360, 360 - abs(a - first) % 360))
+        anchor = ax.transData.transform((x, y))
+        own = Bbox.from_extents(anchor[0] - 3 * px_per_pt, anchor[1] - 3 * px_per_pt,
+                                anchor[0] + 3 * px_per_pt, anchor[1] + 3 * px_per_pt)
+        note = ax.annotate(label, (x, y), xytext=(0, 0), textcoords="offset points", fontsize=fontsize, **text_kw)
+        best = None
+        for distance in (4, 7, 11, 16, 22, 30, 40, 52, 66):
+            for degrees in angles:
+                angle = math.radians(degrees)
+                dx, dy = distance * math.cos(angle), distance * math.sin(angle)
+                ha = "left" if dx > 1 else "right" if dx < -1 else "center"
+                va = "bottom" if dy > 1 else "top" if dy < -1 else "center"
+                note.set(ha=ha, va=va)
+                note.xyann = (dx, dy)
+                note.update_positions(renderer)
+                box = Text.get_window_extent(note, renderer)  # the text only, not a leader line
+                outside = (box.x0 < frame.x0 + 1 or box.x1 > frame.x1 - 1 or box.y0 < frame.y0 + 1
+                           or box.y1 > frame.y1 - 1)
+                cost = (1e6 if outside else 0.0) + sum(_overlap(box, t) for t in taken) * 10 + \
+                    sum(_overlap(box, m) for m in markers if _overlap(m, own) == 0)
+                if best is None or cost < best[0]:
+                    best = (cost, dx, dy, ha, va, box)
+                if cost == 0:
+                    break
+            if best[0] == 0:
+                break
+        _, dx, dy, ha, va, box = best
+        note.set(ha=ha, va=va)
+        note.xyann = (dx, dy)
+        if math.hypot(dx, dy) > leader_after:  # far from its point: a leader line says whose label it is
+            note.remove()
+            note = ax.annotate(label, (x, y), xytext=(dx, dy), textcoords="offset points", fontsize=fontsize,
+                               ha=ha, va=va, arrowprops=dict(arrowstyle="-", color="0.45", lw=0.6, shrinkA=1,
+                                                             shrinkB=2.5), **text_kw)
+        taken.append(box)
+        placed.append(note)
+    return placed

@@ -16,6 +16,7 @@ import numpy as np
 import pandas as pd
 
 from ..models.config import FIG4_ROWS, FIG4_VARIANTS, CORnetSConfig
+from .interactive import record_meta
 from .style import CIRCUIT_MAGENTA, SOURCE_STYLE, paper_style
 
 #: published delta columns and their labels
@@ -190,22 +191,25 @@ def plot_fig4(table: pd.DataFrame) -> plt.Figure:
     if has_recomputed:
         sources = rows["recomputed_source"].dropna() if "recomputed_source" in rows else pd.Series([], dtype=str)
         source = sources.iloc[0] if len(sources) else "simulated"
-        panels += [(f"recomputed_{RECOMPUTED[column]}", f"{_recomputed_label(rows, column)}\n(recomputed, {source})",
+        panels += [(f"recomputed_{RECOMPUTED[column]}", f"{_recomputed_label(rows, column)}\n(recomputed here,\n{source} data)",
                     True) for column, _ in DELTAS]
     defaults = rows["is_default"].to_numpy(bool)
     with paper_style():
-        fig, axes = plt.subplots(1, len(panels), figsize=(5 * len(panels), 0.28 * len(rows) + 1.4), sharey=True)
+        # the theme's full width (~9.5 in): the row labels take ~2.3 in, the panels share the rest
+        fig, axes = plt.subplots(1, len(panels), figsize=(9.3 if len(panels) > 2 else 7.0, 0.21 * len(rows) + 1.5),
+                                 sharey=True)
         for ax, (column, label, recomputed) in zip(axes, panels):
             ax.axvline(0, color="0.7", lw=0.8)
             if recomputed:
                 style = dict(SOURCE_STYLE[source], zorder=4)
                 ax.errorbar(rows[column], y, xerr=rows.get(f"{column}_sd"), fmt="none", ecolor="0.3", lw=0.8)
-                ax.scatter(rows[column], y, label=f"recomputed here ({source}; ± s.d. over seeds)", **style)
+                ax.scatter(rows[column], y, label=f"recomputed here ({source}; ± s.d. over seeds)",
+                           **{**style, "s": 40})
             else:
                 ax.scatter(rows[column], y, color=CIRCUIT_MAGENTA, s=30, zorder=3, label="published (transcribed)")
                 ax.scatter(np.zeros(defaults.sum()), y[defaults], s=30, facecolor="white",
                            edgecolor=CIRCUIT_MAGENTA, zorder=3, label="CORnet-S baseline")
-            ax.set_xlabel(label)
+            ax.set_xlabel(label, fontsize=8.5)
             ax.spines["left"].set_visible(False)
             ax.tick_params(axis="y", length=0)
         labels = [f"{g}: {v}" for g, v in zip(rows["group"], rows["variant"])]
@@ -218,8 +222,9 @@ def plot_fig4(table: pd.DataFrame) -> plt.Figure:
                 ax.axhline(y[boundary] + 0.5, color="0.85", lw=0.6)
         # one legend under the panels: inside them it covered the bottom rows' points
         handles = {label: handle for ax in axes for handle, label in zip(*ax.get_legend_handles_labels())}
-        fig.legend(handles.values(), handles.keys(), loc="lower center", ncol=len(handles), fontsize=8)
-        fig.tight_layout(rect=(0, 0.05, 1, 1))
+        fig.legend(handles.values(), handles.keys(), loc="lower center", ncol=min(len(handles), 3), fontsize=8)
+        fig.tight_layout(rect=(0, 0.07, 1, 1), w_pad=0.8)
+        record_meta(fig)
     return fig
 
 

@@ -11,6 +11,7 @@ import pandas as pd
 from scipy import stats
 
 from ..results import read_result, read_results
+from .interactive import record_meta
 from .style import CIRCUIT_MAGENTA, SOURCE_STYLE, paper_style
 
 PUBLISHED_R_TEXT = "r = .25 (p < 1e-6)"
@@ -96,7 +97,8 @@ def plot_fig5(published_bins: pd.DataFrame, computed_bins: pd.DataFrame | None =
         xs = np.array([x.min(), x.max()])
         ax.plot(xs, fit.intercept + fit.slope * xs, ls="--", lw=3, color=CIRCUIT_MAGENTA,
                 label="least-squares line through the bins")
-        ax.text(0.2, 0.85, PUBLISHED_R_TEXT + "\n(published, per image)", transform=ax.transAxes, fontsize=11)
+        ax.text(0.05, 0.97, PUBLISHED_R_TEXT + "\n(published, per image)", transform=ax.transAxes, fontsize=10,
+                va="top")
         if computed_bins is not None and not computed_bins.empty:
             style = {k: v for k, v in SOURCE_STYLE[computed_source].items() if k not in ("s",)}
             ax.errorbar(computed_bins["model_ost_bin_right_edge_ms"], computed_bins["monkey_ost_mean_ms"],
@@ -107,4 +109,5 @@ def plot_fig5(published_bins: pd.DataFrame, computed_bins: pd.DataFrame | None =
         ax.set_ylabel(r"$IT_{monkey}$ object solution times (ms)", fontweight="normal")
         ax.legend(loc="lower right", fontsize=8)
         fig.tight_layout()
+        record_meta(fig)
     return fig

@@ -14,6 +14,7 @@ import matplotlib.pyplot as plt
 import pandas as pd
 
 from .. import selections
+from .interactive import record_meta
 from .style import CORNET_RED, MODEL_GREEN, SOURCE_STYLE, paper_style, strip_leading_zero
 
 __all__ = ["layer_map_table", "plot_layer_map", "plot_on_published"]
@@ -54,6 +55,7 @@ def plot_layer_map(result: Mapping[str, Any]) -> plt.Figure:
         ax.legend(title="ringed: chosen on training splits", fontsize=9, title_fontsize=9, loc="best")
         strip_leading_zero(ax, "y")
         fig.tight_layout()
+        record_meta(fig)
     return fig
 
 
@@ -91,4 +93,21 @@ def plot_on_published(scores: pd.DataFrame, result: Mapping[str, Any]) -> plt.Fi
                 strip_leading_zero(ax)
             # under the panel: inside it, the legend would cover points or the line
             ax.legend(fontsize=9, loc="upper left", bbox_to_anchor=(0, -0.16), borderaxespad=0)
+        record_meta(fig)
     return fig
+
+
+def on_published_data(scores: pd.DataFrame, result: Mapping[str, Any]) -> pd.DataFrame:
+    """What :func:`plot_on_published` draws: the published models (``group``: published model /
+    CORnet-S) and the scored model (``group``: computed here (<source>)), with ImageNet top-1,
+    depth and Brain-Score (NaN where a model has none)."""
+    named = selections.named_models(scores).dropna(subset=["brain_score"])
+    published = pd.DataFrame({"model": named["model"],
+                              "group": named["model"].map(lambda m: "CORnet-S" if m == selections.CORNET_S
+                                                          else "published model"),
+                              "imagenet_top1": named["imagenet_top1"], "depth": named["depth"],
+                              "brain_score": named["brain_score"]})
+    mine = pd.DataFrame([{"model": result["model"], "group": f"computed here ({result['source']})",
+                          "imagenet_top1": result.get("imagenet_top1"), "depth": result.get("depth"),
+                          "brain_score": (result.get("brain_score") or {}).get("value")}])
+    return pd.concat([published, mine], ignore_index=True)

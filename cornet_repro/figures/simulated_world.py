@@ -13,6 +13,7 @@ import numpy as np
 import pandas as pd
 
 from ..data.simulated import SimulatedExperiment
+from .interactive import record_meta
 from .style import CIRCUIT_MAGENTA, paper_style
 
 VARIATION_NAMES = {0: "low", 3: "medium", 6: "high"}
@@ -46,12 +47,14 @@ def plot_stimuli(experiment: SimulatedExperiment, *, per_level: int = 2) -> plt.
             axes[0, j * per_level].set_title(f"{VARIATION_NAMES.get(level, level)} variation", fontsize=9,
                                              loc="left")
         fig.subplots_adjust(wspace=0.05, hspace=0.05)
+        record_meta(fig)
     return fig
 
 
-def plot_time_course(experiment: SimulatedExperiment) -> plt.Figure:
-    """Left: IT's object information over time by variation level (cross-validated category
-    decoding per 10 ms bin). Right: the simulated monkey's object solution times by level."""
+def time_course_data(experiment: SimulatedExperiment) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """What :func:`plot_time_course` draws: IT category decoding per variation level and 10 ms bin
+    (``variation``, ``time_bin_start_ms``, ``accuracy``: logistic regression, 3-fold CV on the
+    repetition-averaged population), and the monkey's OST per image (``stimulus_id``, ``variation``, ``ost_ms``)."""
     from sklearn.linear_model import LogisticRegression
     from sklearn.model_selection import cross_val_score
 
@@ -60,24 +63,36 @@ def plot_time_course(experiment: SimulatedExperiment) -> plt.Figure:
     mean = temporal.groupby("stimulus_id").mean("presentation")
     order = experiment.stimuli.set_index("stimulus_id").loc[np.asarray(mean["stimulus_id"].values)]
     starts = np.asarray(mean["time_bin_start"].values)
-    levels = sorted(order["variation"].unique())
+    rows = []
+    for level in sorted(order["variation"].unique()):
+        keep = (order["variation"] == level).to_numpy()
+        labels = order["category_name"].to_numpy()[keep]
+        for b in range(len(starts)):
+            accuracy = cross_val_score(LogisticRegression(max_iter=300), np.asarray(mean.isel(time_bin=b).values)[keep],
+                                       labels, cv=3).mean()
+            rows.append({"variation": level, "time_bin_start_ms": float(starts[b]), "accuracy": float(accuracy)})
+    ost = pd.DataFrame({"stimulus_id": np.asarray(experiment.ost["stimulus_id"].values),
+                        "ost_ms": np.asarray(experiment.ost.values, dtype=float)})
+    ost = ost.join(experiment.stimuli.set_index("stimulus_id")["variation"], on="stimulus_id")
+    return pd.DataFrame(rows), ost[["stimulus_id", "variation", "ost_ms"]]
+
+
+def plot_time_course(experiment: SimulatedExperiment) -> plt.Figure:
+    """Left: IT's object information over time by variation level (cross-validated category
+    decoding per 10 ms bin). Right: the simulated monkey's object solution times by level."""
+    decoding, ost = time_course_data(experiment)
+    levels = sorted(decoding["variation"].unique())
     with paper_style():
-        fig, (left, right) = plt.subplots(1, 2, figsize=(9, 3.4))
+        fig, (left, right) = plt.subplots(1, 2, figsize=(7.0, 3.2))
         for level in levels:
-            keep = (order["variation"] == level).to_numpy()
-            labels = order["category_name"].to_numpy()[keep]
-            accuracy = [cross_val_score(LogisticRegression(max_iter=300), np.asarray(mean.isel(time_bin=b).values)[keep],
-                                        labels, cv=3).mean() for b in range(len(starts))]
-            left.plot(starts + 5, accuracy, marker="o", ms=3, color=VARIATION_COLOURS.get(level, "k"),
-                      label=f"{VARIATION_NAMES.get(level, level)} variation")
-        left.axhline(1 / order["category_name"].nunique(), color="0.6", ls=":", lw=1, label="chance")
+            rows = decoding[decoding["variation"] == level]
+            left.plot(rows["time_bin_start_ms"] + 5, rows["accuracy"], marker="o", ms=3,
+                      color=VARIATION_COLOURS.get(level, "k"), label=f"{VARIATION_NAMES.get(level, level)} variation")
+        left.axhline(1 / experiment.stimuli["category_name"].nunique(), color="0.6", ls=":", lw=1, label="chance")
         left.set_xlabel("time after image onset (ms)")
         left.set_ylabel("IT category decoding\n(accuracy, 3-fold)")
         left.legend(fontsize=8)
-        ost = pd.DataFrame({"stimulus_id": np.asarray(experiment.ost["stimulus_id"].values),
-                            "ost": np.asarray(experiment.ost.values, dtype=float)})
-        ost = ost.join(experiment.stimuli.set_index("stimulus_id")["variation"], on="stimulus_id")
-        data = [ost.loc[ost["variation"] == level, "ost"].dropna() for level in levels]
+        data = [ost.loc[ost["variation"] == level, "ost_ms"].dropna() for level in levels]
         parts = right.violinplot(data, showmedians=True)
         for body, level in zip(parts["bodies"], levels):
             body.set_facecolor(VARIATION_COLOURS.get(level, "k"))
@@ -87,7 +102,20 @@ def plot_time_course(experiment: SimulatedExperiment) -> plt.Figure:
         right.set_xlabel("variation")
         right.set_ylabel("monkey object solution time (ms)")
         fig.tight_layout()
+        record_meta(fig)
     return fig
+
+
+def stimuli_data(experiment: SimulatedExperiment, *, per_level: int = 2) -> pd.DataFrame:
+    """The images :func:`plot_stimuli` shows: one object per category, ``per_level`` images per level."""
+    table = experiment.stimuli.reset_index(drop=True)
+    shown = []
+    for category in dict.fromkeys(table["category_name"]):
+        first_object = table.loc[table["category_name"] == category, "object_name"].iloc[0]
+        for level in sorted(table["variation"].unique()):
+            shown += list(table.index[(table["object_name"] == first_object) & (table["variation"] == level)][:per_level])
+    columns = [c for c in ("stimulus_id", "category_name", "object_name", "variation") if c in table]
+    return table.loc[shown, columns].reset_index(drop=True)
 
 
 def experiment_summary(experiment: SimulatedExperiment) -> dict[str, Any]:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import json
 from pathlib import Path
 from typing import Iterator
 
@@ -24,11 +25,16 @@ SOURCE_STYLE = {
     "simulated": dict(color="#f0a030", marker="D", s=60, edgecolor="black", linewidth=0.6, zorder=6),
 }
 
+# Sizes for the page: figures are drawn at the width they are shown (<= 7 in in the text column,
+# <= 9.5 in full width), so 7.5 pt is the smallest text and renders at >= 9 CSS px (see interactive.py).
 RC = {
-    "font.size": 10,
-    "axes.labelsize": 11,
+    "font.size": 9,
+    "axes.labelsize": 9.5,
     "axes.labelweight": "bold",
-    "axes.titlesize": 11,
+    "axes.titlesize": 9.5,
+    "xtick.labelsize": 8.5,
+    "ytick.labelsize": 8.5,
+    "legend.fontsize": 8,
     "axes.spines.top": False,
     "axes.spines.right": False,
     "axes.linewidth": 1.0,
@@ -57,13 +63,18 @@ def strip_leading_zero(ax: plt.Axes, axis: str = "both") -> None:
 
 
 def save_figure(fig: plt.Figure, directory: str | Path | None, name: str) -> list[Path]:
-    """Write ``name.png`` and ``name.pdf`` into ``directory`` atomically; no-op when it is None."""
+    """Write ``name.png`` and ``name.pdf`` into ``directory`` atomically; no-op when it is None.
+
+    Static, for print. The PNG carries the figure's ``cornet_meta`` (smallest font, dpi) as a text
+    chunk, so its rendered text size can be checked wherever it is shown."""
     if directory is None or str(directory) == "":
         return []
     written = []
+    meta = getattr(fig, "cornet_meta", None)
     for ext in ("png", "pdf"):
         target = Path(directory) / f"{name}.{ext}"
+        extra = {"metadata": {"cornet_meta": json.dumps(meta)}} if ext == "png" and meta else {}
         with atomic_path(target) as tmp:
-            fig.savefig(tmp, format=ext)
+            fig.savefig(tmp, format=ext, **extra)
         written.append(target)
     return written
