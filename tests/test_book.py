@@ -133,15 +133,20 @@ HOVER_PAGES = ("book/executed/fig1_brainscore_vs_imagenet.html", "book/executed/
 #: Page JavaScript errors tolerated: none (sphinx_ext removes the duplicate THEBE_JS_URL script).
 KNOWN_JS_ERRORS: tuple[str, ...] = ()
 
-# rendered px of a figure's smallest text: pt × dpi/72 × displayed width / natural width
+# rendered px of a figure's smallest text: pt × dpi/72 × displayed width / natural width; inline SVG
+# figures (page_figure) and images that carry their font metadata (the circuit gallery)
 _FIGURE_TEXT_JS = """() => Array.from(document.querySelectorAll("main svg.cornet-figure")).map(svg => {
     const pt = parseFloat(svg.dataset.cornetMinFontsize), dpi = parseFloat(svg.dataset.cornetDpi);
     const natural = parseFloat(svg.dataset.cornetNaturalWidth), shown = svg.getBoundingClientRect().width;
     return {label: svg.getAttribute("aria-label") || "", px: pt * dpi / 72 * shown / natural};
-})"""
+}).concat(Array.from(document.querySelectorAll("main img[data-min-fontsize]")).map(img => {
+    const pt = parseFloat(img.dataset.minFontsize), dpi = parseFloat(img.dataset.dpi);
+    return {label: img.alt || img.src.split("/").pop(),
+            px: pt * dpi / 72 * img.getBoundingClientRect().width / img.naturalWidth};
+}))"""
 # images in cell outputs that are not measurable figures (a figure should go through page_figure)
 _UNMEASURED_JS = """() => Array.from(document.querySelectorAll("main .cell_output img, main figure img"))
-    .map(img => img.src.split("/").pop())"""
+    .filter(img => !img.dataset.minFontsize).map(img => img.src.split("/").pop())"""
 _OVERFLOW_JS = "() => document.documentElement.scrollWidth - document.documentElement.clientWidth"
 
 

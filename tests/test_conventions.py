@@ -173,3 +173,27 @@ def test_the_conventions_table_reads_the_code(tmp_path):
     # a book preset scored under Brain-Score 2.4's conventions says so
     (tmp_path / "mine.yaml").write_text("name: mine\nbase: small\nscore:\n  conventions: brainscore-2.4\n")
     assert score_conventions(str(tmp_path / "mine.yaml")).loc[1, "ceiling"] == conventions("brainscore-2.4").label
+
+
+def test_fig4_deltas_are_taken_within_one_convention_only(tmp_path):
+    from cornet_repro.figures.fig4_circuitry import load_circuitry_results
+    from cornet_repro.results import make_result, write_result
+    from cornet_repro.scoring import ModelScores
+
+    def record(model, conv, value, folder):
+        scored = ModelScores({"V4": Score(value), "IT": Score(value), "behavior": Score(value)},
+                             {"fig4": Score(value, 0.01)})
+        write_result(make_result(scored, model_name=model, model_config={}, preset="small", source="simulated",
+                                 seed=0, validation_top1=0.5, score_config={"conventions": conv}), folder)
+
+    same = tmp_path / "same"
+    record("cornet_s", "brainscore-2.4", 0.4, same)
+    record("cornet_s_skip_absent", "brainscore-2.4", 0.3, same)
+    deltas = load_circuitry_results(same)
+    assert set(deltas.conventions) == {"brainscore-2.4"}
+    assert deltas.set_index("variant").delta_brain_score_pct.min() == pytest.approx(-25.0)
+    mixed = tmp_path / "mixed"
+    record("cornet_s", "paper-2019", 0.4, mixed)
+    record("cornet_s_skip_absent", "brainscore-2.4", 0.3, mixed)
+    with pytest.raises(ValueError, match="2 conventions"):
+        load_circuitry_results(mixed)

@@ -43,14 +43,19 @@ def circuitry_deltas(results: pd.DataFrame, *, top1: str | None = None) -> pd.Da
     mean) and summarized as mean and s.d. ``top1``: the column for the top-1 delta (default
     ``imagenet_top1`` when present, else ``validation_top1``: top-1 on the simulated task; the
     ``top1_measure`` column names it). Columns: ``group``, ``variant``, ``delta_top1_pct`` (+ ``_sd``),
-    ``delta_brain_score_pct`` (+ ``_sd``), ``n_seeds``, ``source``, ``preset``, ``top1_measure``;
+    ``delta_brain_score_pct`` (+ ``_sd``), ``n_seeds``, ``source``, ``preset``, ``conventions`` (how V4/IT
+    were ceiled: deltas are taken only within one), ``top1_measure``;
     the absolute values behind the deltas (means over seeds): ``top1``, ``brain_score``, and the
     baseline's ``baseline_top1`` (+ ``_sd`` over seeds), ``baseline_brain_score`` (+ ``_sd``), and
     ``chance_top1`` (1 / number of classes), so a reader can tell a delta from noise near chance.
     """
     defaults = {"cornet_s"} | {name for name, cfg in FIG4_VARIANTS.items() if cfg == CORnetSConfig()}
     rows = []
-    for (preset, source), group in results.groupby(["preset", "source"], dropna=False):
+    # deltas only between results scored alike: same preset, data and ceiling conventions
+    keys = ["preset", "source"] + (["conventions"] if "conventions" in results else [])
+    for key, group in results.groupby(keys, dropna=False):
+        preset, source = key[0], key[1]
+        conventions = key[2] if len(key) > 2 else "paper-2019"
         column = top1 or ("imagenet_top1" if group["imagenet_top1"].notna().any() else "validation_top1")
         base = group[group["model_name"].isin(defaults) & ~_has_model_overrides(group)]
         if base.empty:
@@ -80,12 +85,13 @@ def circuitry_deltas(results: pd.DataFrame, *, top1: str | None = None) -> pd.Da
                          "delta_top1_pct_sd": float(np.std(t, ddof=1)) if len(t) > 1 else np.nan,
                          "delta_brain_score_pct": float(np.mean(b)),
                          "delta_brain_score_pct_sd": float(np.std(b, ddof=1)) if len(b) > 1 else np.nan,
-                         "n_seeds": len(runs), "source": source, "preset": preset, "top1_measure": column,
+                         "n_seeds": len(runs), "source": source, "preset": preset, "conventions": conventions,
+                         "top1_measure": column,
                          "top1": float(runs[column].mean()), "brain_score": float(runs["brain_score_fig4"].mean()),
                          **baseline})
     return pd.DataFrame(rows, columns=["group", "variant", "delta_top1_pct", "delta_top1_pct_sd",
                                        "delta_brain_score_pct", "delta_brain_score_pct_sd", "n_seeds", "source",
-                                       "preset", "top1_measure", "top1", "brain_score", "baseline_top1",
+                                       "preset", "conventions", "top1_measure", "top1", "brain_score", "baseline_top1",
                                        "baseline_top1_sd", "baseline_brain_score", "baseline_brain_score_sd",
                                        "chance_top1"])
 
@@ -113,6 +119,11 @@ def load_circuitry_results(results_dir: str | os.PathLike | None, preset: str | 
     chosen = results[results["preset"] == preset]
     if chosen.empty:
         raise ValueError(f"no results with preset {preset!r} in {results_dir}; found {sorted(results.preset.unique())}")
+    found = sorted(chosen["conventions"].dropna().unique()) if "conventions" in chosen else []
+    if len(found) > 1:
+        raise ValueError(f"{results_dir}: the preset {preset!r} results were scored under {len(found)} conventions "
+                         f"({', '.join(found)}); Fig. 4 compares like with like: rescore them under one, or keep "
+                         "one set per folder")
     deltas = circuitry_deltas(chosen)
     return None if deltas.empty else deltas
 

@@ -13,8 +13,9 @@ import pandas as pd
 from ..presets import load_preset
 from ..protocol import CONVENTIONS, NEURAL_WINDOW_MS
 from ..scoring import BRAIN_SCORE_IDENTIFIERS
+from .tables import Column, HtmlTable, render_table
 
-__all__ = ["cornet_s_readout", "score_conventions"]
+__all__ = ["cornet_s_readout", "render_score_conventions", "score_conventions"]
 
 
 def cornet_s_readout() -> str:
@@ -67,3 +68,16 @@ def score_conventions(book_preset: str = "small") -> pd.DataFrame:
          "readout": "the submitted model's commitment (CORnet-S: as above)"},
     ]
     return pd.DataFrame(rows)
+
+
+def render_score_conventions(table: pd.DataFrame) -> HtmlTable:
+    """The table as the book shows it (the shared table renderer, which escapes cells: the
+    Markdown backticks are dropped; not sortable: four rows)."""
+    shown = table.apply(lambda column: column.str.replace("`", "", regex=False))
+    columns = [Column("numbers", "Numbers", wrap=True), Column("data", "Data", wrap=True),
+               Column("benchmarks", "Benchmarks", wrap=True), Column("ceiling", "Ceiling convention", wrap=True),
+               Column("readout", "Readout", wrap=True)]
+    caption = ("<b>Which benchmark version, ceiling convention and readout each of the book's numbers use.</b> "
+               "Behaviour is ceiled per split as r/√c and OST as r/.79 under every convention.")
+    return render_table(shown, columns, table_id="score-conventions", caption=caption, sortable=False,
+                        filterable=False)
