@@ -29,6 +29,26 @@ class Correlation:
                 f"{fmt_p(self.p)}, n = {self.n}")
 
 
+    def ci_and_p_disagree(self, alpha: float = 0.05) -> bool:
+        """Whether the bootstrap CI and the p-value answer "is r ≠ 0?" differently."""
+        ci_excludes_zero = self.ci_low > 0 or self.ci_high < 0
+        return ci_excludes_zero != (self.p < alpha)
+
+    def ci_vs_p(self, alpha: float = 0.05) -> str:
+        """A sentence for readers when the CI and p disagree about r = 0 (empty when they agree)."""
+        if not self.ci_and_p_disagree(alpha):
+            return ""
+        pct = round(self.confidence * 100)
+        if self.ci_low > 0 or self.ci_high < 0:
+            verdict = f"its {pct}% bootstrap CI excludes 0 while {fmt_p(self.p)}"
+        else:
+            verdict = f"{fmt_p(self.p)} while its {pct}% bootstrap CI includes 0"
+        return (f"With n = {self.n}, {verdict}: the two answer the question differently. The p-value is the "
+                "t-test of r = 0, which assumes normally distributed scores; the CI resamples the models "
+                "(BCa), and with this few models both are approximate. Near the boundary, read the "
+                "correlation as weak evidence either way.")
+
+
 def fmt_r(value: float, digits: int = 2) -> str:
     """Format a correlation without the leading zero, as the paper does (.90, -.07)."""
     text = f"{value:.{digits}f}"

@@ -50,3 +50,16 @@ def test_bad_input_is_named(kwargs, message):
 def test_paper_style_formatting():
     assert fmt_r(0.899) == ".90" and fmt_r(-0.071) == "-.07" and fmt_r(1.0) == "1.00"
     assert fmt_p(0.1049) == "p = .105" and fmt_p(1e-7) == "p < .001"
+
+
+def test_a_ci_and_p_that_disagree_get_a_sentence_and_agreeing_ones_none():
+    from cornet_repro.stats import Correlation
+
+    disagree = Correlation(r=0.35, p=0.105, n=23, ci_low=0.01, ci_high=0.60, confidence=0.95, method="pearson")
+    assert disagree.ci_and_p_disagree()
+    text = disagree.ci_vs_p()
+    assert "excludes 0 while p = .105" in text and "n = 23" in text
+    reverse = Correlation(r=0.4, p=0.03, n=20, ci_low=-0.02, ci_high=0.7, confidence=0.95, method="pearson")
+    assert "p = .030 while its 95% bootstrap CI includes 0" in reverse.ci_vs_p()
+    agree = Correlation(r=0.9, p=1e-6, n=50, ci_low=0.8, ci_high=0.95, confidence=0.95, method="pearson")
+    assert agree.ci_vs_p() == "" and not agree.ci_and_p_disagree()
