@@ -51,6 +51,10 @@ def plot_stimuli(experiment: SimulatedExperiment, *, per_level: int = 2) -> plt.
     return fig
 
 
+#: cross-validation folds of the time-course decoder (a page's prose pastes it)
+DECODING_FOLDS = 3
+
+
 def time_course_data(experiment: SimulatedExperiment) -> tuple[pd.DataFrame, pd.DataFrame]:
     """What :func:`plot_time_course` draws: IT category decoding per variation level and 10 ms bin
     (``variation``, ``time_bin_start_ms``, ``accuracy``: logistic regression, 3-fold CV on the
@@ -69,7 +73,7 @@ def time_course_data(experiment: SimulatedExperiment) -> tuple[pd.DataFrame, pd.
         labels = order["category_name"].to_numpy()[keep]
         for b in range(len(starts)):
             accuracy = cross_val_score(LogisticRegression(max_iter=300), np.asarray(mean.isel(time_bin=b).values)[keep],
-                                       labels, cv=3).mean()
+                                       labels, cv=DECODING_FOLDS).mean()
             rows.append({"variation": level, "time_bin_start_ms": float(starts[b]), "accuracy": float(accuracy)})
     ost = pd.DataFrame({"stimulus_id": np.asarray(experiment.ost["stimulus_id"].values),
                         "ost_ms": np.asarray(experiment.ost.values, dtype=float)})
