@@ -271,6 +271,61 @@ def _conventions_label(result: dict) -> str:
 
 
 # ---------------------------------------------------------------------------------------------
+# sweep
+# ---------------------------------------------------------------------------------------------
+
+def cmd_sweep(args: argparse.Namespace) -> int:
+    from datetime import datetime, timezone
+
+    from .data.shipped import SHIPPED_DIR
+    from .presets import load_preset
+    from .sweeps import FIG4_SWEEP_MODELS, run_sweep, ship
+
+    started = datetime.now(timezone.utc).isoformat(timespec="seconds")
+    preset = load_preset(args.preset, _overrides(args.overrides))
+    models = FIG4_SWEEP_MODELS if args.models == "fig4" else [m.strip() for m in args.models.split(",") if m.strip()]
+    if any(s < 0 for s in args.seeds):
+        raise ValueError(f"--seeds {' '.join(map(str, args.seeds))}: seeds are integers >= 0, e.g. --seeds 0 1 2")
+    options = {}
+    for item in args.cluster_option:
+        key, sep, value = item.partition("=")
+        if not sep or not key:
+            raise ValueError(f"--cluster-option {item!r}: write KEY=VALUE, e.g. --cluster-option gpus_per_node=4")
+        options[key] = yaml.safe_load(value)
+    if options and not args.cluster:
+        raise ValueError("--cluster-option is given without --cluster; add --cluster slurm (or local)")
+    if args.ship and ("/" in args.ship or args.ship.startswith(".")):
+        raise ValueError(f"--ship {args.ship!r}: a plain name such as plateau (it becomes {SHIPPED_DIR}/NAME)")
+    outcomes = run_sweep(preset, models, args.seeds, args.results_dir, args.runs_dir, jobs=args.jobs,
+                         cluster=args.cluster, cluster_options=options,
+                         log=lambda line: print(line, file=sys.stderr))
+    print(f"{len(outcomes)} runs of preset {preset.name} in {args.results_dir}")
+    if args.ship:
+        command = " ".join(["cornet-repro", "sweep", "--preset", str(args.preset),
+                            *[f"--set {item}" for item in args.overrides], "--models", args.models,
+                            "--seeds", *map(str, args.seeds), "--jobs", str(args.jobs), "--ship", args.ship])
+        target = ship(args.results_dir, SHIPPED_DIR / args.ship, preset=preset, command=command, started=started,
+                      outcomes=outcomes)
+        print(f"shipped to {target}")
+    return 0
+
+
+def _overrides(items: Sequence[str]) -> dict[str, Any]:
+    """``--set`` items as preset overrides (keys under ``train.`` unless they name a section)."""
+    from .presets import PresetError
+
+    out = {}
+    for item in items:
+        key, sep, value = item.partition("=")
+        if not sep or not key:
+            raise PresetError(f"--set {item!r}: write KEY=VALUE, e.g. --set epochs=3")
+        if key.split(".")[0] not in ("train", "score", "brain_data", "name", "description"):
+            key = f"train.{key}"
+        out[key] = yaml.safe_load(value)
+    return out
+
+
+# ---------------------------------------------------------------------------------------------
 # simulate
 # ---------------------------------------------------------------------------------------------
 
@@ -373,6 +428,29 @@ def build_parser() -> argparse.ArgumentParser:
                      help="paper-2019 (default): r / ceiling, as the paper; brainscore-2.4: r² / ceiling and "
                           "unceiled errors, as brainscore-vision 2.4.x")
     own.set_defaults(func=cmd_score_model)
+
+    sweep = sub.add_parser("sweep", help="train and score models x seeds with one preset, here or on a cluster",
+                           description="Train and score every (model, seed) with one preset: here, --jobs at a "
+                                       "time, or on a SLURM cluster through submitit (one job per run, resumed "
+                                       "from its last checkpoint when preempted). Finished runs are not retrained.")
+    sweep.add_argument("--preset", default="plateau", help="built-in preset or a YAML file (default: plateau)")
+    sweep.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE",
+                       help="override a preset field (as for train), e.g. --set epochs=3")
+    sweep.add_argument("--models", default="fig4",
+                       help="comma-separated model names, or fig4 (CORnet-S and every Fig. 4 variant; default)")
+    sweep.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2], help="seeds (default: 0 1 2)")
+    sweep.add_argument("--jobs", type=int, default=1, help="runs at once on this machine (default: 1)")
+    sweep.add_argument("--results-dir", default="results/sweep", help="where result files go (default: results/sweep)")
+    sweep.add_argument("--runs-dir", default="runs/sweep", help="where training runs go (default: runs/sweep)")
+    sweep.add_argument("--cluster", choices=("slurm", "local"),
+                       help="submit through submitit: slurm, or local (submitit's local executor)")
+    sweep.add_argument("--cluster-option", action="append", default=[], metavar="KEY=VALUE",
+                       help="a submitit executor parameter, e.g. gpus_per_node=4, tasks_per_node=4, "
+                            "timeout_min=2880, slurm_partition=gpu")
+    sweep.add_argument("--ship", metavar="NAME",
+                       help="then copy the results, learning curves and a manifest into the package's "
+                            "shipped sweeps (cornet_repro/data/shipped/NAME), which the book reads")
+    sweep.set_defaults(func=cmd_sweep)
 
     simulate = sub.add_parser("simulate", help="generate the simulated experiment of a preset (cached)",
                               description="Generate the simulated stimuli, monkey and human data of a preset as "

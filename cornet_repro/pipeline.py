@@ -70,7 +70,7 @@ def train_and_score(preset: Preset | str | os.PathLike, results_dir: str | os.Pa
                     overrides: Mapping[str, Any] | None = None, resume: bool = True, fresh: bool = False,
                     cache: str | os.PathLike | None = None) -> dict[str, Any]:
     """Train ``model`` with ``preset`` (skipped if the same training already finished), score it,
-    write the result; return the result record.
+    write the result; return the result record (``{}`` on the other processes of a DDP run).
 
     The run directory is :func:`run_directory`. ``fresh=True`` first deletes that run and the
     earlier results of the same model, preset and seed: the book uses it, since it re-executes
@@ -91,6 +91,13 @@ def train_and_score(preset: Preset | str | os.PathLike, results_dir: str | os.Pa
         remove_results(results_dir, model_name=preset.train.model, preset=preset.name, seed=preset.train.seed)
     if fresh or not (resume and _finished_with(out, preset)):
         train(preset, resume=resume and not fresh, overwrite=fresh or not resume)
+        import torch.distributed as dist
+
+        if dist.is_initialized():  # trained with DDP (torchrun, or a SLURM job): rank 0 scores alone
+            rank = dist.get_rank()
+            dist.destroy_process_group()
+            if rank != 0:
+                return {}
     return read_result(score_run(out, results_dir, preset=preset, cache=cache))
 
 

@@ -315,3 +315,28 @@ def remove_results(results_dir: str | os.PathLike, *, model_name: str, preset: s
                 path.unlink()
                 removed += 1
     return removed
+
+
+#: What :func:`compare_records` compares: per benchmark the ceiled score, and the task accuracy.
+COMPARED = ("validation_top1", *BENCHMARK_NAMES, "brain_score_fig4")
+
+
+def compare_records(expected: pd.DataFrame, actual: pd.DataFrame) -> pd.DataFrame:
+    """Pair the results of the same (model, preset, seed, data, conventions) in two tables of
+    :func:`read_results` (e.g. a shipped sweep and runs executed again) and compare their numbers.
+
+    One row per pair and quantity of :data:`COMPARED` present in either: ``model_name``, ``preset``,
+    ``seed``, ``quantity``, ``expected``, ``actual``, ``abs_diff`` (NaN in one only: inf).
+    """
+    keys = ["model_name", "preset", "seed", "source", "conventions"]
+    pairs = expected.merge(actual, on=keys, suffixes=("_expected", "_actual"))
+    rows = []
+    for _, pair in pairs.iterrows():
+        for quantity in COMPARED:
+            a, b = pair[f"{quantity}_expected"], pair[f"{quantity}_actual"]
+            if pd.isna(a) and pd.isna(b):
+                continue
+            diff = float(abs(a - b)) if not (pd.isna(a) or pd.isna(b)) else math.inf
+            rows.append({"model_name": pair["model_name"], "preset": pair["preset"], "seed": pair["seed"],
+                         "quantity": quantity, "expected": a, "actual": b, "abs_diff": diff})
+    return pd.DataFrame(rows, columns=["model_name", "preset", "seed", "quantity", "expected", "actual", "abs_diff"])

@@ -108,3 +108,19 @@ def correlate_columns(df: pd.DataFrame, x: str, y: str, **kwargs) -> Correlation
         if column not in df.columns:
             raise KeyError(f"column {column!r} not in table; available: {list(df.columns)}")
     return correlate(df[x].to_numpy(float), df[y].to_numpy(float), **kwargs)
+
+
+def mean_ci(values, confidence: float = 0.95) -> tuple[float, float, float]:
+    """Mean and Student-t confidence interval of ``values`` (e.g. one delta per seed): (mean, low, high).
+
+    With one value the interval is (nan, nan): a single seed says nothing about seed-to-seed spread.
+    """
+    x = np.asarray(values, float)
+    x = x[np.isfinite(x)]
+    if len(x) == 0:
+        return np.nan, np.nan, np.nan
+    mean = float(x.mean())
+    if len(x) < 2:
+        return mean, np.nan, np.nan
+    half = float(stats.t.ppf(0.5 + confidence / 2, len(x) - 1) * x.std(ddof=1) / np.sqrt(len(x)))
+    return mean, mean - half, mean + half

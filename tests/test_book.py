@@ -352,7 +352,9 @@ def test_table_a1_sorts_and_filters_in_the_page(built_book):
         box = page.eval_on_selector("#table-a1-figure .cr-scroll", "el => el.getBoundingClientRect().left")
         assert abs(x - box) < 3
         href = page.get_attribute("a.download[href$='table_a1.csv']", "href")
-        assert href and urllib.request.urlopen(urllib.parse.urljoin(page.url, href)).read().startswith(b"# source:")
+        assert href
+        csv = urllib.request.urlopen(urllib.parse.urljoin(page.url, href)).read().decode()
+        assert csv.startswith("# table_a1: ") and "\n# source: published" in csv
     finally:
         _close_page(p, browser, server)
 

@@ -260,13 +260,40 @@ def test_atomic_files_get_the_umask_mode(tmp_path):
 # figures: never stale, never half
 # ---------------------------------------------------------------------------------------------
 
+def test_a_refused_parameter_leaves_the_figure_folder_alone(tmp_path, capsys):
+    out = tmp_path / "figures"
+    out.mkdir()
+    (out / "fig1.png").write_text("from an earlier run")
+    assert cli.main(["figure", "fig1", "-p", "threshold", "abc", "--out", str(out), "--root", str(ROOT)]) == 2
+    error_line(capsys, "threshold", "'abc'", "-p threshold 0.7")
+    assert [p.name for p in out.iterdir()] == ["fig1.png"]  # refused before the kernel starts: nothing touched
+
+
+def _failing_root(tmp_path: Path) -> Path:
+    """A repository whose one notebook writes half a figure, then fails."""
+    import nbformat
+
+    root = tmp_path / "repo"
+    (root / "notebooks").mkdir(parents=True)
+    (root / "_toc.yml").write_text("format: jb-book\nroot: intro\n")
+    parameters = nbformat.v4.new_code_cell("figure_dir = '.'")
+    parameters.metadata["tags"] = ["parameters"]
+    fails = nbformat.v4.new_code_cell(
+        "from pathlib import Path\n(Path(figure_dir) / 'figx.png').write_bytes(b'half')\n"
+        "raise RuntimeError('the data ran out')")
+    notebook = nbformat.v4.new_notebook(cells=[parameters, fails])
+    notebook.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
+    nbformat.write(notebook, root / "notebooks" / "figx_broken.ipynb")
+    return root
+
+
 def test_a_failed_figure_leaves_no_stale_files(tmp_path, capsys):
     out = tmp_path / "figures"
     out.mkdir()
-    for name in ("fig1.png", "fig1.pdf", "fig2.png"):
+    for name in ("figx.png", "figx.pdf", "fig2.png"):
         (out / name).write_text("from an earlier run")
-    assert cli.main(["figure", "fig1", "-p", "threshold", "abc", "--out", str(out), "--root", str(ROOT)]) == 1
-    error_line(capsys, "fig1_brainscore_vs_imagenet", "failed")
+    assert cli.main(["figure", "figx", "--out", str(out), "--root", str(_failing_root(tmp_path))]) == 1
+    error_line(capsys, "figx_broken", "the data ran out")
     assert sorted(p.name for p in out.iterdir() if not p.name.startswith(".")) == ["fig2.png"]  # not another figure's
     assert not list(out.glob(".*.tmp*"))
 

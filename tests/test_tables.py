@@ -8,7 +8,7 @@ import pandas as pd
 import pytest
 
 from cornet_repro.data.published import load_circuitry_deltas, load_scores
-from cornet_repro.figures.downloads import write_data
+from cornet_repro.figures.downloads import read_header, write_data
 from cornet_repro.figures.fig4_circuitry import circuitry_table
 from cornet_repro.figures.table_a1 import mean_check, ost_sentence, render_table_a1, table_a1
 from cornet_repro.figures.tables import (Column, fmt_integer, fmt_number, fmt_signed, render_claims_table,
@@ -212,7 +212,7 @@ def test_claims_table_and_csv_round_trip(tmp_path):
     assert [c[2] for c in rows[1]] == ["§4.1", "xtable value", ".471", ".471", "yes"]
     assert "<span class='cr-detail'>table value</span>" in render_claims_table(claims, caption="c").html
     path = write_data(claims, "claims", source="published", parameters={"threshold": 0.7}, directory=tmp_path)
-    lines = path.read_text().splitlines()
-    assert lines[:2] == ["# source: published", "# parameters: threshold=0.7"]
-    back = pd.read_csv(path, skiprows=2, dtype=str, keep_default_na=False)
+    assert read_header(path) == {"claims": "the values plotted or tabulated on its page", "source": "published",
+                                 "parameter threshold": "0.7"}
+    back = pd.read_csv(path, comment="#", dtype=str, keep_default_na=False)
     pd.testing.assert_frame_equal(back, claims.astype(str), check_dtype=False)

@@ -16,6 +16,7 @@ import numpy as np
 import pandas as pd
 
 from ..models.config import FIG4_ROWS, FIG4_VARIANTS, CORnetSConfig
+from ..stats import mean_ci
 from .interactive import record_meta
 from .style import CIRCUIT_MAGENTA, SOURCE_STYLE, paper_style
 
@@ -40,7 +41,8 @@ def circuitry_deltas(results: pd.DataFrame, *, top1: str | None = None) -> pd.Da
     The baseline is every result of the default CORnet-S architecture (``cornet_s`` or any Fig. 4
     row whose config is the default) with the same preset and source; with several seeds, deltas
     are computed per seed against the same-seed baseline when there is one (else the baseline
-    mean) and summarized as mean and s.d. ``top1``: the column for the top-1 delta (default
+    mean) and summarized as mean, s.d. and 95% Student-t CI over seeds (``_ci_low``, ``_ci_high``);
+    ``_resolved`` is True where that CI excludes 0 (never on CORnet-S's own rows). ``top1``: the column for the top-1 delta (default
     ``imagenet_top1`` when present, else ``validation_top1``: top-1 on the simulated task; the
     ``top1_measure`` column names it). Columns: ``group``, ``variant``, ``delta_top1_pct`` (+ ``_sd``),
     ``delta_brain_score_pct`` (+ ``_sd``), ``n_seeds``, ``source``, ``preset``, ``conventions`` (how V4/IT
@@ -80,17 +82,23 @@ def circuitry_deltas(results: pd.DataFrame, *, top1: str | None = None) -> pd.Da
                 for measure in deltas:
                     deltas[measure].append(100.0 * (run[measure] - ref[measure]) / ref[measure])
             t, b = np.asarray(deltas[column], float), np.asarray(deltas["brain_score_fig4"], float)
-            rows.append({"group": fig_group, "variant": variant,
-                         "delta_top1_pct": float(np.mean(t)),
-                         "delta_top1_pct_sd": float(np.std(t, ddof=1)) if len(t) > 1 else np.nan,
-                         "delta_brain_score_pct": float(np.mean(b)),
-                         "delta_brain_score_pct_sd": float(np.std(b, ddof=1)) if len(b) > 1 else np.nan,
+            is_default = name in defaults and runs is base
+            spread = {}
+            for key, values in (("delta_top1_pct", t), ("delta_brain_score_pct", b)):
+                mean, low, high = mean_ci(values)
+                spread[key] = mean
+                spread[f"{key}_sd"] = float(np.std(values, ddof=1)) if len(values) > 1 else np.nan
+                spread[f"{key}_ci_low"], spread[f"{key}_ci_high"] = low, high
+                # resolved: the seeds' 95% CI excludes 0 (the baseline itself has no delta to resolve)
+                spread[f"{key}_resolved"] = bool(not is_default and (low > 0 or high < 0))
+            rows.append({"group": fig_group, "variant": variant, **spread,
                          "n_seeds": len(runs), "source": source, "preset": preset, "conventions": conventions,
                          "top1_measure": column,
                          "top1": float(runs[column].mean()), "brain_score": float(runs["brain_score_fig4"].mean()),
                          **baseline})
-    return pd.DataFrame(rows, columns=["group", "variant", "delta_top1_pct", "delta_top1_pct_sd",
-                                       "delta_brain_score_pct", "delta_brain_score_pct_sd", "n_seeds", "source",
+    spread = [f"{key}{part}" for key in ("delta_top1_pct", "delta_brain_score_pct")
+              for part in ("", "_sd", "_ci_low", "_ci_high", "_resolved")]
+    return pd.DataFrame(rows, columns=["group", "variant", *spread, "n_seeds", "source",
                                        "preset", "conventions", "top1_measure", "top1", "brain_score", "baseline_top1",
                                        "baseline_top1_sd", "baseline_brain_score", "baseline_brain_score_sd",
                                        "chance_top1"])
@@ -104,30 +112,86 @@ def _has_model_overrides(frame: pd.DataFrame) -> pd.Series:
     return frame["model_config"].map(lambda config: bool(set(config or {}) - neutral))
 
 
-def load_circuitry_results(results_dir: str | os.PathLike | None, preset: str | None = None) -> pd.DataFrame | None:
-    """Recomputed Fig. 4 deltas from the result files in ``results_dir`` (None → none).
+def circuitry_results(results_dir: str | os.PathLike | None, *, shipped: str | None = None,
+                      models: list[str] | None = None) -> pd.DataFrame | None:
+    """The result records behind recomputed Fig. 4: a shipped sweep (:mod:`cornet_repro.data.shipped`)
+    with the results in ``results_dir`` on top (a run found in both is taken from ``results_dir``:
+    the one this code just computed). ``models`` keeps only those models (None: all). None if none.
+    """
+    from ..data.shipped import RESULTS, shipped_dir
+    from ..results import read_results
+    from .common import read_results_dir
+
+    tables = [read_results(shipped_dir(shipped) / RESULTS).assign(origin="shipped")] if shipped else []
+    live = read_results_dir(results_dir)
+    if live is not None:
+        tables.append(live.assign(origin="live"))
+    tables = [t for t in tables if not t.empty]
+    if not tables:
+        return None
+    keys = ["model_name", "preset", "seed", "source", "conventions"]
+    results = pd.concat(tables, ignore_index=True).drop_duplicates(keys, keep="last").reset_index(drop=True)
+    if models is not None:
+        results = results[results["model_name"].isin(models)]
+    return results if not results.empty else None
+
+
+def load_circuitry_results(results_dir: str | os.PathLike | None, preset: str | None = None, *,
+                           shipped: str | None = None, models: list[str] | None = None) -> pd.DataFrame | None:
+    """Recomputed Fig. 4 deltas from :func:`circuitry_results` (None → none).
 
     ``preset`` selects whose results to show; None takes the preset of the newest result file.
     """
-    from .common import read_results_dir
-
-    results = read_results_dir(results_dir)
-    if results is None or results.empty:
+    results = circuitry_results(results_dir, shipped=shipped, models=models)
+    if results is None:
         return None
+    where = " and ".join(filter(None, [f"shipped sweep {shipped!r}" if shipped else "", str(results_dir or "")]))
     if preset is None:
-        preset = results["preset"].iloc[-1]  # read_results sorts by creation time
+        preset = results.sort_values("created", kind="stable")["preset"].iloc[-1]
     chosen = results[results["preset"] == preset]
     if chosen.empty:
-        raise ValueError(f"no results with preset {preset!r} in {results_dir}; found {sorted(results.preset.unique())}")
+        raise ValueError(f"no results with preset {preset!r} in {where}; found {sorted(results.preset.unique())}")
     found = sorted(chosen["conventions"].dropna().unique()) if "conventions" in chosen else []
     if len(found) > 1:
-        raise ValueError(f"{results_dir}: the preset {preset!r} results were scored under {len(found)} conventions "
+        raise ValueError(f"{where}: the preset {preset!r} results were scored under {len(found)} conventions "
                          f"({', '.join(found)}); Fig. 4 compares like with like: rescore them under one, or keep "
                          "one set per folder")
     deltas = circuitry_deltas(chosen)
     return None if deltas.empty else deltas
 
 
+def live_check(results_dir: str | os.PathLike | None, shipped: str | None,
+               tolerance: float = 1e-6) -> tuple[bool | None, str, pd.DataFrame]:
+    """Compare the runs executed live (``results_dir``) with the same runs in the shipped sweep.
+
+    Returns (matched: None when there is nothing to compare, a sentence for the page, the
+    comparison of :func:`cornet_repro.results.compare_records`). Training is deterministic, so
+    equal code gives equal numbers; a difference above ``tolerance`` means the shipped sweep is
+    stale (made by other code) and must be remade with the command in its manifest.
+    """
+    from ..data.shipped import RESULTS, read_manifest, shipped_dir
+    from ..results import compare_records, read_results
+    from .common import read_results_dir
+
+    live = read_results_dir(results_dir) if shipped else None
+    if live is None or live.empty:
+        return None, "", pd.DataFrame()
+    comparison = compare_records(read_results(shipped_dir(shipped) / RESULTS), live)
+    manifest = read_manifest(shipped)
+    if comparison.empty:
+        return None, (f"None of the {len(live)} runs in {results_dir} is in the shipped sweep {shipped!r} "
+                      "(other models, seeds or preset): nothing to check it against."), comparison
+    runs = comparison.drop_duplicates(["model_name", "seed"])
+    names = ", ".join(f"{m} seed {s}" for m, s in zip(runs.model_name, runs.seed))
+    worst = comparison["abs_diff"].max()
+    if worst <= tolerance:
+        return True, (f"The shipped sweep {shipped!r} is current: {len(runs)} of its runs ({names}) were trained and "
+                      f"scored again in this build and gave the same {len(comparison)} numbers (largest difference "
+                      f"{worst:.1g}; tolerance {tolerance:.0e})."), comparison
+    bad = comparison[comparison["abs_diff"] > tolerance]
+    return False, (f"STALE: the shipped sweep {shipped!r} does not match this code. {len(bad)} of {len(comparison)} "
+                   f"numbers of {names} differ when trained and scored again here (largest difference {worst:.3g}, "
+                   f"in {bad.iloc[bad['abs_diff'].argmax()].quantity}). Remake it: {manifest.get('command')}"), comparison
 
 
 def circuitry_table(published: pd.DataFrame, recomputed: pd.DataFrame | None = None) -> pd.DataFrame:

@@ -1,0 +1,270 @@
+"""Sweeps: one preset × models × seeds, each (model, seed) trained and scored as its own run.
+
+:func:`run_sweep` executes the runs with :func:`cornet_repro.pipeline.train_and_score`, either
+here (``jobs`` processes at once, each with ``cores // jobs`` threads) or through submitit
+(``cluster='slurm'``: one SLURM job per run, its processes set up as ``torchrun`` would, requeued
+on preemption and resumed from the run's last checkpoint; ``cluster='local'``: submitit's local
+executor, which the tests use). Runs already finished with the same preset are not retrained.
+
+:func:`ship` copies a finished sweep's result files and learning curves, with a manifest of how
+they were made, into a folder that :mod:`cornet_repro.data.shipped` reads: the book's Fig. 4 uses
+the shipped sweep, because training every variant with enough seeds does not fit in a build.
+"""
+
+from __future__ import annotations
+
+import concurrent.futures
+import json
+import multiprocessing
+import os
+import platform
+import shutil
+import sys
+import time
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any, Callable, Sequence
+
+import pandas as pd
+
+from .data.shipped import CURVES, MANIFEST, RESULTS
+from .files import atomic_write_text, check_writable
+from .presets import Preset, load_preset, to_dict
+from .results import git_commit, read_result, read_results, result_path
+
+__all__ = ["FIG4_SWEEP_MODELS", "SweepRun", "SweepJob", "scoring_overrides", "run_sweep", "learning_curves",
+           "ship", "SweepError"]
+
+#: Every distinct Fig. 4 model, slowest first (which packs parallel runs best).
+FIG4_SWEEP_MODELS = ("cornet_s_steps_10_10_10", "cornet_s_steps_4_8_4", "cornet_s_bottleneck_6x",
+                     "cornet_s_steps_4_4_4", "cornet_s", "cornet_s_gate_soft", "cornet_s_areas_5",
+                     "cornet_s_steps_2_2_2", "cornet_s_skip_absent", "cornet_s_norm_group", "cornet_s_steps_1_1_1",
+                     "cornet_s_bottleneck_2x", "cornet_s_loop_3_to_2", "cornet_s_convs_2_3", "cornet_s_bottleneck_1x")
+#: Models scored on OST too (Fig. 5 needs CORnet-S's; OST is most of the scoring time).
+OST_MODELS = ("cornet_s",)
+
+
+class SweepError(RuntimeError):
+    """One or more runs of a sweep failed; the message lists each."""
+
+
+def scoring_overrides(model: str, ost_models: Sequence[str] = OST_MODELS) -> dict[str, Any]:
+    """Preset overrides for ``model`` in a sweep: models outside ``ost_models`` skip OST and report
+    the Fig. 4 Brain-Score (V4, IT, behaviour)."""
+    if model in ost_models:
+        return {}
+    return {"score.benchmarks": ["V4", "IT", "behavior"], "score.composite": "fig4"}
+
+
+@dataclass(frozen=True)
+class SweepRun:
+    """One (model, seed) of a sweep, and how it ended."""
+
+    model: str
+    seed: int
+    seconds: float = 0.0
+    result: str | None = None  # the result file
+    error: str | None = None
+
+
+@dataclass(frozen=True)
+class SweepJob:
+    """Train and score one (model, seed): a picklable callable for a process pool or submitit.
+
+    On SLURM, submitit calls :meth:`checkpoint` before a preemption or timeout; the job is then
+    requeued as it is, and training resumes from the run's ``checkpoint.pt``.
+    """
+
+    preset: dict[str, Any]  # the whole preset, as data (a job must not depend on the submitter's files)
+    model: str
+    seed: int
+    results_dir: str
+    runs_dir: str
+    ost_models: tuple[str, ...] = OST_MODELS
+    threads: int = 0  # torch threads of this process (0: leave as is)
+
+    def __call__(self) -> SweepRun:
+        from .pipeline import train_and_score
+        from .presets import from_dict
+
+        if self.threads:
+            import torch
+            torch.set_num_threads(self.threads)
+        if "SLURM_JOB_ID" in os.environ and int(os.environ.get("SLURM_NTASKS", "1")) > 1:
+            import submitit  # the environment variables torchrun would set, from SLURM's
+            submitit.helpers.TorchDistributedEnvironment().export()
+        start = time.perf_counter()
+        preset = from_dict(Preset, self.preset, "preset")
+        result = train_and_score(preset, self.results_dir, model=self.model, seed=self.seed, runs_dir=self.runs_dir,
+                                 overrides=scoring_overrides(self.model, self.ost_models) or None)
+        path = str(result_path(result, self.results_dir)) if result else None  # {} on DDP ranks > 0
+        return SweepRun(self.model, self.seed, time.perf_counter() - start, path)
+
+    def checkpoint(self, *args: Any, **kwargs: Any) -> Any:
+        import submitit
+        return submitit.helpers.DelayedSubmission(self)
+
+
+def _init_worker(threads: int) -> None:
+    # before torch or numpy load in this process: their thread pools size themselves once
+    for name in ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS"):
+        os.environ[name] = str(threads)
+    os.environ["OMP_WAIT_POLICY"] = "PASSIVE"
+
+
+def run_sweep(preset: Preset | str | os.PathLike, models: Sequence[str], seeds: Sequence[int],
+              results_dir: str | os.PathLike, runs_dir: str | os.PathLike, *, jobs: int = 1,
+              cluster: str | None = None, cluster_options: dict[str, Any] | None = None,
+              ost_models: Sequence[str] = OST_MODELS, log: Callable[[str], None] = print) -> list[SweepRun]:
+    """Train and score every (model, seed) with ``preset``; return one :class:`SweepRun` each.
+
+    ``cluster=None`` runs here, ``jobs`` at a time; ``'slurm'`` or ``'local'`` submits one submitit
+    job per run (``cluster_options`` go to ``executor.update_parameters``, e.g. ``gpus_per_node``,
+    ``timeout_min``, ``slurm_partition``; logs go to ``<runs_dir>/submitit``). Every run is
+    attempted; if any fail, :class:`SweepError` lists them after the others finished.
+    """
+    preset = load_preset(preset) if isinstance(preset, (str, os.PathLike)) else preset
+    if not models or not seeds:
+        raise ValueError("run_sweep: give at least one model and one seed")
+    if not isinstance(jobs, int) or jobs < 1:
+        raise ValueError(f"run_sweep: jobs must be a positive integer, got {jobs!r}")
+    from .models.registry import _unknown, list_models
+
+    for model in models:
+        if model not in list_models():
+            raise _unknown(model)
+    check_writable(results_dir, "results folder")
+    check_writable(runs_dir, "runs folder")
+    pairs = [(m, int(s)) for m in models for s in seeds]
+    threads = max(1, (os.cpu_count() or 1) // jobs) if cluster is None else 0
+    make = [SweepJob(to_dict(preset), m, s, str(results_dir), str(runs_dir), tuple(ost_models),
+                     threads if cluster is None else 0) for m, s in pairs]
+    if cluster is None:
+        outcomes = _run_here(make, jobs, threads, log)
+    else:
+        outcomes = _run_submitit(make, cluster, cluster_options or {}, Path(runs_dir) / "submitit", log)
+    failed = [o for o in outcomes if o.error]
+    if failed:
+        raise SweepError("; ".join(f"{o.model} seed {o.seed}: {o.error}" for o in failed))
+    return outcomes
+
+
+def _describe(error: BaseException) -> str:
+    return " ".join(f"{type(error).__name__}: {error}".split())
+
+
+def _run_here(make: list[SweepJob], jobs: int, threads: int, log: Callable[[str], None]) -> list[SweepRun]:
+    outcomes: list[SweepRun] = []
+
+    def report(job: SweepJob, outcome: SweepRun) -> None:
+        outcomes.append(outcome)
+        state = f"failed: {outcome.error}" if outcome.error else f"{outcome.seconds:.0f} s"
+        log(f"cornet-repro sweep: [{len(outcomes)}/{len(make)}] {job.model} seed {job.seed}: {state}")
+
+    if jobs == 1:
+        for job in make:
+            try:
+                report(job, job())
+            except Exception as error:  # noqa: BLE001 - one failed run must not lose the others
+                report(job, SweepRun(job.model, job.seed, error=_describe(error)))
+        return outcomes
+    # spawn, not fork: a forked child would inherit this process's torch thread pools
+    context = multiprocessing.get_context("spawn")
+    with concurrent.futures.ProcessPoolExecutor(jobs, mp_context=context, initializer=_init_worker,
+                                                initargs=(threads,)) as pool:
+        futures = {pool.submit(job): job for job in make}
+        for future in concurrent.futures.as_completed(futures):
+            job = futures[future]
+            try:
+                report(job, future.result())
+            except Exception as error:  # noqa: BLE001
+                report(job, SweepRun(job.model, job.seed, error=_describe(error)))
+    return outcomes
+
+
+def _run_submitit(make: list[SweepJob], cluster: str, options: dict[str, Any], folder: Path,
+                  log: Callable[[str], None]) -> list[SweepRun]:
+    try:
+        import submitit
+    except ImportError:
+        raise ValueError("cluster runs need submitit: pip install 'cornet-repro[cluster]' (or pip install "
+                         "submitit)") from None
+    if cluster not in ("slurm", "local"):
+        raise ValueError(f"cluster={cluster!r}: choose 'slurm' (a SLURM cluster) or 'local' (submitit's local "
+                         "executor, for trying a sweep out)")
+    executor = submitit.AutoExecutor(folder=folder, cluster=cluster)
+    executor.update_parameters(**options)
+    submitted = executor.submit_array(make) if len(make) > 1 else [executor.submit(make[0])]
+    log(f"cornet-repro sweep: submitted {len(submitted)} {cluster} job(s); logs in {folder}")
+    outcomes = []
+    for job, handle in zip(make, submitted):
+        try:
+            outcome = handle.result()
+        except Exception as error:  # noqa: BLE001 - submitit re-raises the job's error here
+            outcome = SweepRun(job.model, job.seed, error=_describe(error).splitlines()[0])
+        outcomes.append(outcome)
+        state = f"failed: {outcome.error}" if outcome.error else f"{outcome.seconds:.0f} s"
+        log(f"cornet-repro sweep: [{len(outcomes)}/{len(make)}] {job.model} seed {job.seed}: {state}")
+    return outcomes
+
+
+# ---------------------------------------------------------------------------------------------
+# shipping a finished sweep
+# ---------------------------------------------------------------------------------------------
+
+def learning_curves(runs: Sequence[Path]) -> pd.DataFrame:
+    """One row per run and epoch, from each run's ``log.jsonl`` (model and seed from its preset)."""
+    from .runs import LOG, PRESET_FILE
+    import yaml
+
+    rows = []
+    for run in runs:
+        preset = yaml.safe_load((Path(run) / PRESET_FILE).read_text())
+        for line in (Path(run) / LOG).read_text().splitlines():
+            entry = json.loads(line)
+            if entry.get("kind", "epoch") == "epoch" and entry.get("complete", True):
+                rows.append({"model_name": preset["train"]["model"], "seed": preset["train"]["seed"],
+                             **{k: entry.get(k) for k in ("epoch", "train_top1", "val_top1", "train_loss", "val_loss",
+                                                          "lr", "epoch_seconds")}})
+    columns = ["model_name", "seed", "epoch", "train_top1", "val_top1", "train_loss", "val_loss", "lr", "epoch_seconds"]
+    return pd.DataFrame(rows, columns=columns).sort_values(["model_name", "seed", "epoch"]).reset_index(drop=True)
+
+
+def ship(results_dir: str | os.PathLike, target: str | os.PathLike, *, preset: Preset, command: str,
+         started: str, outcomes: Sequence[SweepRun]) -> Path:
+    """Copy the sweep's result files (of ``preset``) and learning curves into ``target`` with a
+    manifest; a folder already there is replaced only once the new one is complete."""
+    target = Path(target)
+    table = read_results(results_dir)
+    table = table[table["preset"] == preset.name]
+    if table.empty:
+        raise ValueError(f"{results_dir}: no result of preset {preset.name!r} to ship")
+    staging = target.with_name(f".{target.name}.staging")
+    shutil.rmtree(staging, ignore_errors=True)
+    (staging / RESULTS).mkdir(parents=True)
+    runs = []
+    for path in table["path"]:
+        shutil.copy2(path, staging / RESULTS / Path(path).name)
+        runs.append(Path(read_result(path)["checkpoint"]).parent)
+    learning_curves(runs).to_csv(staging / CURVES, index=False, float_format="%.6g")
+    import torch
+
+    manifest = {
+        "preset": to_dict(preset), "command": command, "commit": git_commit(),
+        "started": started, "finished": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        "machine": {"platform": platform.platform(), "processor": platform.processor() or platform.machine(),
+                    "cores": os.cpu_count(), "python": sys.version.split()[0], "torch": torch.__version__},
+        "runs": [{"model_name": o.model, "seed": o.seed, "seconds": round(o.seconds, 1)} for o in outcomes],
+        "n_results": len(table),
+    }
+    atomic_write_text(staging / MANIFEST, json.dumps(manifest, indent=1) + "\n")
+    if target.exists():
+        old = target.with_name(f".{target.name}.old")
+        shutil.rmtree(old, ignore_errors=True)
+        target.rename(old)
+        staging.rename(target)
+        shutil.rmtree(old)
+    else:
+        staging.rename(target)
+    return target
