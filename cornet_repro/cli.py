@@ -279,7 +279,7 @@ def cmd_sweep(args: argparse.Namespace) -> int:
 
     from .data.shipped import SHIPPED_DIR
     from .presets import load_preset
-    from .sweeps import FIG4_SWEEP_MODELS, run_sweep, ship
+    from .sweeps import FIG4_SWEEP_MODELS, over_training, run_sweep, ship
 
     started = datetime.now(timezone.utc).isoformat(timespec="seconds")
     preset = load_preset(args.preset, _overrides(args.overrides))
@@ -296,16 +296,34 @@ def cmd_sweep(args: argparse.Namespace) -> int:
         raise ValueError("--cluster-option is given without --cluster; add --cluster slurm (or local)")
     if args.ship and ("/" in args.ship or args.ship.startswith(".")):
         raise ValueError(f"--ship {args.ship!r}: a plain name such as plateau (it becomes {SHIPPED_DIR}/NAME)")
+    tracked = [m.strip() for m in args.over_training.split(",") if m.strip()] if args.over_training else []
+    if set(tracked) - set(models):
+        raise ValueError(f"--over-training {args.over_training}: {sorted(set(tracked) - set(models))} not in --models; "
+                         "score over training only models the sweep trains")
+    if tracked and not preset.train.keep_epoch_checkpoints:
+        raise ValueError("--over-training needs the weights of every epoch: add --set keep_epoch_checkpoints=true")
+    log = lambda line: print(line, file=sys.stderr)  # noqa: E731
+    if args.estimate:
+        from .sweeps import estimate_cost
+
+        cost = estimate_cost(preset, models, len(args.seeds), mfu=args.mfu, gpu=args.gpu)
+        print(cost.to_string(index=False, float_format=lambda v: f"{v:,.1f}"))
+        print(f"total: {cost.gpu_hours.sum():,.0f} {args.gpu} GPU-hours for {len(models)} models x {len(args.seeds)} "
+              f"seeds at preset {preset.name}, assuming {args.mfu:.0%} of the GPU's bf16 peak (training only; "
+              "scoring and evaluation not counted)")
+        return 0
     outcomes = run_sweep(preset, models, args.seeds, args.results_dir, args.runs_dir, jobs=args.jobs,
-                         cluster=args.cluster, cluster_options=options,
-                         log=lambda line: print(line, file=sys.stderr))
+                         cluster=args.cluster, cluster_options=options, log=log)
     print(f"{len(outcomes)} runs of preset {preset.name} in {args.results_dir}")
+    dynamics = over_training(args.runs_dir, preset, tracked, args.seeds, jobs=args.jobs, log=log) if tracked else None
     if args.ship:
         command = " ".join(["cornet-repro", "sweep", "--preset", str(args.preset),
                             *[f"--set {item}" for item in args.overrides], "--models", args.models,
-                            "--seeds", *map(str, args.seeds), "--jobs", str(args.jobs), "--ship", args.ship])
+                            "--seeds", *map(str, args.seeds), "--jobs", str(args.jobs),
+                            *(["--over-training", args.over_training] if args.over_training else []),
+                            "--ship", args.ship])
         target = ship(args.results_dir, SHIPPED_DIR / args.ship, preset=preset, command=command, started=started,
-                      outcomes=outcomes)
+                      outcomes=outcomes, dynamics=dynamics)
         print(f"shipped to {target}")
     return 0
 
@@ -447,6 +465,14 @@ def build_parser() -> argparse.ArgumentParser:
     sweep.add_argument("--cluster-option", action="append", default=[], metavar="KEY=VALUE",
                        help="a submitit executor parameter, e.g. gpus_per_node=4, tasks_per_node=4, "
                             "timeout_min=2880, slurm_partition=gpu")
+    sweep.add_argument("--over-training", metavar="MODELS",
+                       help="also score these models (comma-separated) after every epoch: Brain-Score over "
+                            "training (needs keep_epoch_checkpoints, as the plateau preset has)")
+    sweep.add_argument("--estimate", action="store_true",
+                       help="print what the sweep's training costs in GPU-hours (from FLOPs) and exit")
+    sweep.add_argument("--mfu", type=float, default=0.4,
+                       help="for --estimate: the assumed fraction of the GPU's bf16 peak (default: 0.4)")
+    sweep.add_argument("--gpu", default="A100", help="for --estimate: the GPU (default: A100)")
     sweep.add_argument("--ship", metavar="NAME",
                        help="then copy the results, learning curves and a manifest into the package's "
                             "shipped sweeps (cornet_repro/data/shipped/NAME), which the book reads")

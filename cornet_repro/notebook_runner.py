@@ -24,7 +24,9 @@ each executed copy shows its parameters in force once (:func:`show_parameters_in
 start through :func:`quiet_kernel_manager`, so a build log carries no kernel noise. Notebooks run in the order they appear
 there, then the others by name, so a notebook that writes results (e.g. ``train_and_score``) runs
 before the figures that read them. A ``sweep`` entry (a mapping of parameter → list of values)
-runs the notebook once per combination; those executed copies go to ``book/executed/<name>/``. jupyter-cache keys only on the notebook's code cells, so a change
+runs the notebook once per combination; those executed copies go to ``book/executed/<name>/``. A combination taken out
+of the sweep is set aside with the files it wrote (``.cache/dropped-runs/``), and comes back
+without running when it is put back unchanged. jupyter-cache keys only on the notebook's code cells, so a change
 to the package would leave stale figures; that is why this module exists.
 
 The runs of one sweep that must execute run ``jobs`` at a time (``$CORNET_REPRO_JOBS``, default:
@@ -364,15 +366,46 @@ def _stored_outputs(executed: Path) -> list[str]:
         return []
 
 
-def _prune_dropped_runs(root: Path, name: str, current: set[Path], log: Callable[[str], None]) -> None:
-    """Delete sweep runs no longer in parameters.yml, with the files they wrote, so that a
-    figure reading their directory never shows a variant that was taken out of the sweep."""
+#: Relative to the book root: where runs taken out of a sweep are set aside (see _park_dropped_runs).
+PARKED_DIR = Path(".cache") / "dropped-runs"
+
+
+def _park_dropped_runs(root: Path, name: str, current: set[Path], log: Callable[[str], None]) -> None:
+    """Set aside sweep runs no longer in parameters.yml, with the files they wrote, under
+    :data:`PARKED_DIR`: a figure reading their folder no longer shows them, and putting the entry
+    back restores them (:func:`_restore_parked`) instead of running it again."""
     for executed in sorted((root / EXECUTED_DIR / name).glob("*.ipynb")):
-        if executed not in current:
-            for product in _stored_outputs(executed):
-                (root / product).unlink(missing_ok=True)
-            executed.unlink()
-            log(f"cornet-repro: removed {executed.relative_to(root)} and its outputs (no longer in the sweep)")
+        if executed in current:
+            continue
+        park = root / PARKED_DIR / name / executed.stem
+        shutil.rmtree(park, ignore_errors=True)
+        (park / "files").mkdir(parents=True)
+        for product in _stored_outputs(executed):
+            if (root / product).exists():
+                (park / "files" / product).parent.mkdir(parents=True, exist_ok=True)
+                os.replace(root / product, park / "files" / product)
+        os.replace(executed, park / executed.name)
+        log(f"cornet-repro: set {executed.relative_to(root)} and its outputs aside in {park.relative_to(root)} "
+            "(no longer in the sweep; put it back and they return without running)")
+
+
+def _restore_parked(root: Path, name: str, output: Path, key: str) -> bool:
+    """Bring back a run set aside by :func:`_park_dropped_runs` if it was made with the same cache
+    key and every file it wrote is there, and nothing has taken their places since."""
+    park = root / PARKED_DIR / name / output.stem
+    parked = park / output.name
+    if not parked.exists() or _stored_key(parked) != key:
+        return False
+    products = _stored_outputs(parked)
+    if not all((park / "files" / p).exists() and not (root / p).exists() for p in products):
+        return False
+    for product in products:
+        (root / product).parent.mkdir(parents=True, exist_ok=True)
+        os.replace(park / "files" / product, root / product)
+    output.parent.mkdir(parents=True, exist_ok=True)
+    os.replace(parked, output)
+    shutil.rmtree(park)
+    return True
 
 
 def cpu_count() -> int:
@@ -515,7 +548,7 @@ def run_book(root: str | os.PathLike, *, only: list[str] | None = None, force: b
             continue
         source = root / NOTEBOOK_DIR / f"{name}.ipynb"
         runs = expand_runs(name, parameters.get(name, {}))
-        _prune_dropped_runs(root, name, {root / relative for _, relative, _ in runs}, log)
+        _park_dropped_runs(root, name, {root / relative for _, relative, _ in runs}, log)
         swept = list((parameters.get(name) or {}).get("sweep") or {})
         # One slot per run, so records keep the sweep order whatever order parallel runs end in.
         slots: list[RunRecord | None] = [None] * len(runs)
@@ -534,6 +567,8 @@ def run_book(root: str | os.PathLike, *, only: list[str] | None = None, force: b
         for index, (run_name, relative, params) in enumerate(runs, 1):
             output = root / relative
             key = _cache_key(source, params, root, package_part, versions)
+            if not force and not output.exists() and _restore_parked(root, name, output, key):
+                log(f"cornet-repro: {run_name}: restored from {PARKED_DIR} (unchanged since it left the sweep)")
             # A run whose products (files it wrote under its *_out paths) were deleted runs again.
             if (not force and output.exists() and _stored_key(output) == key
                     and all((root / f).exists() for f in _stored_outputs(output))):

@@ -19,7 +19,7 @@ from .results import make_result, read_result, remove_results, write_result
 from .runs import FINAL_MODEL, load_run, load_training_file, run_preset
 from .scoring import Candidate, benchmarks_for, score_model
 
-__all__ = ["score_run", "train_and_score", "run_directory"]
+__all__ = ["score_run", "train_and_score", "run_directory", "scored_result", "score_epochs"]
 
 
 def score_run(run_dir: str | os.PathLike, results_dir: str | os.PathLike, *,
@@ -68,13 +68,15 @@ def run_directory(preset: Preset, runs_dir: str | os.PathLike = "runs") -> Path:
 def train_and_score(preset: Preset | str | os.PathLike, results_dir: str | os.PathLike, *,
                     model: str | None = None, seed: int | None = None, runs_dir: str | os.PathLike = "runs",
                     overrides: Mapping[str, Any] | None = None, resume: bool = True, fresh: bool = False,
-                    cache: str | os.PathLike | None = None) -> dict[str, Any]:
+                    rescore: bool = True, cache: str | os.PathLike | None = None) -> dict[str, Any]:
     """Train ``model`` with ``preset`` (skipped if the same training already finished), score it,
     write the result; return the result record (``{}`` on the other processes of a DDP run).
 
     The run directory is :func:`run_directory`. ``fresh=True`` first deletes that run and the
     earlier results of the same model, preset and seed: the book uses it, since it re-executes
     only when code or parameters changed. ``resume=False`` trains afresh over an existing run.
+    ``rescore=False`` returns the result already in ``results_dir`` for a finished run when it
+    scored these very weights with these scoring settings (a sweep started again does no work twice).
     """
     from .train import train
 
@@ -89,6 +91,10 @@ def train_and_score(preset: Preset | str | os.PathLike, results_dir: str | os.Pa
     preset = preset.replace({"train.out_dir": str(out)})
     if fresh:  # the run's files go under its writer lock, in train(overwrite=True)
         remove_results(results_dir, model_name=preset.train.model, preset=preset.name, seed=preset.train.seed)
+    if not fresh and not rescore and resume:
+        earlier = scored_result(preset, results_dir, runs_dir)
+        if earlier is not None:
+            return earlier
     if fresh or not (resume and _finished_with(out, preset)):
         train(preset, resume=resume and not fresh, overwrite=fresh or not resume)
         import torch.distributed as dist
@@ -108,3 +114,63 @@ def _finished_with(out: Path, preset: Preset) -> bool:
     state = load_training_file(out / FINAL_MODEL)
     recorded = run_preset(state, out / FINAL_MODEL)
     return recorded is not None and to_dict(recorded.train) == to_dict(preset.train)
+
+
+def scored_result(preset: Preset, results_dir: str | os.PathLike,
+                  runs_dir: str | os.PathLike = "runs") -> dict[str, Any] | None:
+    """The result in ``results_dir`` of ``preset``'s run (its model and seed, in :func:`run_directory`)
+    when that run finished training as ``preset`` says and the result scored its final weights with
+    ``preset``'s scoring settings; else None."""
+    from .cache import file_hash
+    from .results import RESULT_SUFFIX
+
+    out = run_directory(preset, runs_dir)
+    preset = preset.replace({"train.out_dir": str(out)})
+    folder = Path(results_dir)
+    if not folder.is_dir() or not _finished_with(out, preset):
+        return None
+    digest = None
+    for path in folder.glob(f"*{RESULT_SUFFIX}"):
+        try:
+            record = read_result(path)
+        except ValueError:
+            continue
+        if (record["model_name"], record["preset"], record["seed"]) != (preset.train.model, preset.name,
+                                                                        preset.train.seed):
+            continue
+        digest = digest or file_hash(out / FINAL_MODEL)
+        if record.get("checkpoint_sha256") == digest and record.get("score_config") == to_dict(preset.score):
+            return record
+    return None
+
+
+def score_epochs(run_dir: str | os.PathLike, *, cache: str | os.PathLike | None = None) -> "pd.DataFrame":
+    """Brain-Score over training: score the weights kept after every epoch of a run
+    (``train.keep_epoch_checkpoints``) with the run's own preset; one row per epoch.
+
+    Columns: ``model_name``, ``seed``, ``epoch``, ``val_top1`` (after that epoch), per benchmark of
+    the preset its ceiled score and ``_error``, and ``brain_score_fig4`` (V4, IT, behaviour).
+    """
+    import tempfile
+
+    import pandas as pd
+
+    from .runs import epoch_file
+
+    run = load_run(run_dir)
+    rows = []
+    for epoch in range(1, run.config.epochs + 1):
+        weights = run.path.parent / epoch_file(epoch)
+        if not weights.is_file():
+            raise FileNotFoundError(f"{weights}: no weights of epoch {epoch}; train with "
+                                    "--set keep_epoch_checkpoints=true to score a run over training")
+        with tempfile.TemporaryDirectory() as folder:
+            record = read_result(score_run(weights, folder, preset=run.preset, cache=cache))
+        state = load_training_file(weights)
+        row = {"model_name": run.config.model, "seed": run.config.seed, "epoch": epoch,
+               "val_top1": state.get("val_top1")}
+        for name, score in record["scores"].items():
+            row[name], row[f"{name}_error"] = (score or {}).get("value"), (score or {}).get("error")
+        row["brain_score_fig4"] = (record.get("brain_score_fig4") or {}).get("value")
+        rows.append(row)
+    return pd.DataFrame(rows)

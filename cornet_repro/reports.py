@@ -94,7 +94,8 @@ def fig4_compact_table(table: pd.DataFrame) -> pd.DataFrame:
     recomputed ones joined with a ``recomputed_`` prefix when there are any). One row per variant,
     in the paper's order. Columns: ``group``, ``variant``, ``is_default``, ``published_top1``,
     ``published_brain_score`` (% change, as printed: integers), and when recomputed:
-    ``recomputed_top1`` (+ ``_sd``), ``recomputed_brain_score`` (+ ``_sd``), ``top1``,
+    ``recomputed_top1`` (+ ``_sd``, and ``_ci``: the 95% CI over seeds in words, "resolved" where it
+    excludes 0), ``recomputed_brain_score`` (likewise), ``top1``,
     ``brain_score`` (the absolute values behind the deltas), ``source``, ``top1_measure``.
     The baseline rows (CORnet-S itself, ``is_default``) have no published delta, as in the paper.
     """
@@ -108,11 +109,25 @@ def fig4_compact_table(table: pd.DataFrame) -> pd.DataFrame:
             out[f"recomputed_{measure}"] = table[f"recomputed_{column}"]
             out[f"recomputed_{measure}_sd"] = table.get(f"recomputed_{column}_sd", pd.Series(float("nan"),
                                                                                               index=table.index))
+            if f"recomputed_{column}_ci_low" in table:
+                out[f"recomputed_{measure}_ci"] = [
+                    _ci_text(low, high, resolved, default)
+                    for low, high, resolved, default in zip(table[f"recomputed_{column}_ci_low"],
+                                                            table[f"recomputed_{column}_ci_high"],
+                                                            table[f"recomputed_{column}_resolved"], out["is_default"])]
         out["top1"] = table.get("recomputed_top1")
         out["brain_score"] = table.get("recomputed_brain_score")
         out["source"] = table.get("recomputed_source")
         out["top1_measure"] = table.get("recomputed_top1_measure")
     return out.reset_index(drop=True)
+
+
+def _ci_text(low: float, high: float, resolved: bool, default: bool) -> str:
+    """'[−5.1, −0.7] resolved' (a 95% CI over seeds); '' where there is none (one seed, the baseline)."""
+    if default or pd.isna(low):
+        return ""
+    signed = lambda v: f"{v:+.1f}".replace("-", "−")  # noqa: E731 - the tables' minus sign
+    return f"[{signed(low)}, {signed(high)}]" + (" resolved" if resolved else "")
 
 
 def fig4_recomputed_names(compact: pd.DataFrame) -> tuple[str, str] | None:

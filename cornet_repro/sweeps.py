@@ -4,7 +4,8 @@
 here (``jobs`` processes at once, each with ``cores // jobs`` threads) or through submitit
 (``cluster='slurm'``: one SLURM job per run, its processes set up as ``torchrun`` would, requeued
 on preemption and resumed from the run's last checkpoint; ``cluster='local'``: submitit's local
-executor, which the tests use). Runs already finished with the same preset are not retrained.
+executor, which the tests use). Runs already finished with the same preset are not retrained, and
+not rescored when their result is there.
 
 :func:`ship` copies a finished sweep's result files and learning curves, with a manifest of how
 they were made, into a folder that :mod:`cornet_repro.data.shipped` reads: the book's Fig. 4 uses
@@ -21,20 +22,20 @@ import platform
 import shutil
 import sys
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, Callable, Sequence
 
 import pandas as pd
 
-from .data.shipped import CURVES, MANIFEST, RESULTS
+from .data.shipped import CURVES, DYNAMICS, MANIFEST, RESULTS
 from .files import atomic_write_text, check_writable
 from .presets import Preset, load_preset, to_dict
 from .results import git_commit, read_result, read_results, result_path
 
 __all__ = ["FIG4_SWEEP_MODELS", "SweepRun", "SweepJob", "scoring_overrides", "run_sweep", "learning_curves",
-           "ship", "SweepError"]
+           "over_training", "ship", "estimate_cost", "SweepError"]
 
 #: Every distinct Fig. 4 model, slowest first (which packs parallel runs best).
 FIG4_SWEEP_MODELS = ("cornet_s_steps_10_10_10", "cornet_s_steps_4_8_4", "cornet_s_bottleneck_6x",
@@ -66,6 +67,7 @@ class SweepRun:
     seconds: float = 0.0
     result: str | None = None  # the result file
     error: str | None = None
+    reused: bool = False  # finished and scored before this sweep: nothing was done
 
 
 @dataclass(frozen=True)
@@ -85,7 +87,7 @@ class SweepJob:
     threads: int = 0  # torch threads of this process (0: leave as is)
 
     def __call__(self) -> SweepRun:
-        from .pipeline import train_and_score
+        from .pipeline import scored_result, train_and_score
         from .presets import from_dict
 
         if self.threads:
@@ -96,10 +98,13 @@ class SweepJob:
             submitit.helpers.TorchDistributedEnvironment().export()
         start = time.perf_counter()
         preset = from_dict(Preset, self.preset, "preset")
-        result = train_and_score(preset, self.results_dir, model=self.model, seed=self.seed, runs_dir=self.runs_dir,
-                                 overrides=scoring_overrides(self.model, self.ost_models) or None)
+        overrides = scoring_overrides(self.model, self.ost_models)
+        earlier = scored_result(preset.replace({**overrides, "train.model": self.model, "train.seed": self.seed}),
+                                self.results_dir, self.runs_dir)
+        result = earlier or train_and_score(preset, self.results_dir, model=self.model, seed=self.seed,
+                                            runs_dir=self.runs_dir, overrides=overrides or None)
         path = str(result_path(result, self.results_dir)) if result else None  # {} on DDP ranks > 0
-        return SweepRun(self.model, self.seed, time.perf_counter() - start, path)
+        return SweepRun(self.model, self.seed, time.perf_counter() - start, path, reused=earlier is not None)
 
     def checkpoint(self, *args: Any, **kwargs: Any) -> Any:
         import submitit
@@ -129,11 +134,10 @@ def run_sweep(preset: Preset | str | os.PathLike, models: Sequence[str], seeds: 
         raise ValueError("run_sweep: give at least one model and one seed")
     if not isinstance(jobs, int) or jobs < 1:
         raise ValueError(f"run_sweep: jobs must be a positive integer, got {jobs!r}")
-    from .models.registry import _unknown, list_models
+    from .models.registry import check_model_name
 
     for model in models:
-        if model not in list_models():
-            raise _unknown(model)
+        check_model_name(model)
     check_writable(results_dir, "results folder")
     check_writable(runs_dir, "runs folder")
     pairs = [(m, int(s)) for m in models for s in seeds]
@@ -209,6 +213,41 @@ def _run_submitit(make: list[SweepJob], cluster: str, options: dict[str, Any], f
     return outcomes
 
 
+#: ImageNet-1k's training images (the paper trains on all of them each epoch).
+IMAGENET_TRAIN_IMAGES = 1_281_167
+
+
+def estimate_cost(preset: Preset, models: Sequence[str], n_seeds: int, *, mfu: float = 0.4,
+                  gpu: str = "A100") -> pd.DataFrame:
+    """What training a sweep costs on GPUs, from FLOPs (scoring and evaluation left out).
+
+    Per model: training FLOPs per image (3 × the forward pass at the preset's image size, counted
+    by :func:`cornet_repro.train.forward_flops`), times images per epoch (ImageNet's 1,281,167 or
+    the simulated ``n_train``), epochs and seeds, over ``mfu`` × the GPU's dense bf16 peak.
+    ``mfu`` is an assumption (0.4 is typical of well-fed convolutional training), not a measurement.
+    """
+    from .models.registry import build_model
+    from .train import GPU_PEAK_BF16_TFLOPS, forward_flops
+
+    if not 0 < mfu <= 1:
+        raise ValueError(f"mfu={mfu}: a fraction of the GPU's peak, in (0, 1]")
+    if gpu not in GPU_PEAK_BF16_TFLOPS:
+        raise ValueError(f"gpu={gpu!r}: one of {sorted(GPU_PEAK_BF16_TFLOPS)}")
+    train = preset.train
+    images = IMAGENET_TRAIN_IMAGES if train.data == "imagenet" else train.n_train
+    peak = GPU_PEAK_BF16_TFLOPS[gpu] * 1e12
+    rows = []
+    for model in models:
+        net = build_model(model, train.model_config, num_classes=1000,  # the classifier is a rounding error
+                          image_size=train.image_size)
+        per_image = 3.0 * forward_flops(net, train.image_size)
+        total = per_image * images * train.epochs * n_seeds
+        rows.append({"model_name": model, "train_gflops_per_image": per_image / 1e9, "seeds": n_seeds,
+                     "epochs": train.epochs, "images_per_epoch": images, "pflops": total / 1e15,
+                     "gpu_hours": total / (mfu * peak) / 3600})
+    return pd.DataFrame(rows)
+
+
 # ---------------------------------------------------------------------------------------------
 # shipping a finished sweep
 # ---------------------------------------------------------------------------------------------
@@ -231,10 +270,47 @@ def learning_curves(runs: Sequence[Path]) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=columns).sort_values(["model_name", "seed", "epoch"]).reset_index(drop=True)
 
 
+def over_training(runs_dir: str | os.PathLike, preset: Preset, models: Sequence[str], seeds: Sequence[int], *,
+                  jobs: int = 1, log: Callable[[str], None] = print) -> pd.DataFrame:
+    """Brain-Score over training of ``models`` × ``seeds`` of a finished sweep: every epoch's
+    weights scored (:func:`cornet_repro.pipeline.score_epochs`), ``jobs`` runs at a time; one row
+    per run and epoch."""
+    from .pipeline import run_directory
+
+    runs = [run_directory(preset.replace({"train.model": m, "train.seed": int(s)}), runs_dir)
+            for m in models for s in seeds]
+    if jobs == 1:
+        frames = [_score_epochs(run, 0, log) for run in runs]
+    else:
+        threads = max(1, (os.cpu_count() or 1) // jobs)
+        context = multiprocessing.get_context("spawn")
+        with concurrent.futures.ProcessPoolExecutor(jobs, mp_context=context, initializer=_init_worker,
+                                                    initargs=(threads,)) as pool:
+            frames = list(pool.map(_score_epochs, runs, [threads] * len(runs)))
+            for run in runs:
+                log(f"cornet-repro sweep: {run} scored over training")
+    return pd.concat(frames, ignore_index=True)
+
+
+def _score_epochs(run: Path, threads: int = 0, log: Callable[[str], None] | None = None) -> pd.DataFrame:
+    from .pipeline import score_epochs
+
+    if threads:
+        import torch
+        torch.set_num_threads(threads)
+    start = time.perf_counter()
+    frame = score_epochs(run)
+    if log:
+        log(f"cornet-repro sweep: {run} scored over training in {time.perf_counter() - start:.0f} s")
+    return frame
+
+
 def ship(results_dir: str | os.PathLike, target: str | os.PathLike, *, preset: Preset, command: str,
-         started: str, outcomes: Sequence[SweepRun]) -> Path:
-    """Copy the sweep's result files (of ``preset``) and learning curves into ``target`` with a
-    manifest; a folder already there is replaced only once the new one is complete."""
+         started: str, outcomes: Sequence[SweepRun], dynamics: pd.DataFrame | None = None) -> Path:
+    """Copy the sweep's result files (of ``preset``) and learning curves (and Brain-Score over
+    training, when given) into ``target`` with a manifest; a folder already there is replaced only
+    once the new one is complete. Shipped again with the same preset, the manifest keeps the earlier
+    commands in ``history`` and the seconds of the runs this sweep reused."""
     target = Path(target)
     table = read_results(results_dir)
     table = table[table["preset"] == preset.name]
@@ -243,21 +319,33 @@ def ship(results_dir: str | os.PathLike, target: str | os.PathLike, *, preset: P
     staging = target.with_name(f".{target.name}.staging")
     shutil.rmtree(staging, ignore_errors=True)
     (staging / RESULTS).mkdir(parents=True)
-    runs = []
+    run_dirs = []
     for path in table["path"]:
         shutil.copy2(path, staging / RESULTS / Path(path).name)
-        runs.append(Path(read_result(path)["checkpoint"]).parent)
-    learning_curves(runs).to_csv(staging / CURVES, index=False, float_format="%.6g")
+        run_dirs.append(Path(read_result(path)["checkpoint"]).parent)
+    learning_curves(run_dirs).to_csv(staging / CURVES, index=False, float_format="%.6g")
+    if dynamics is not None:
+        dynamics.to_csv(staging / DYNAMICS, index=False, float_format="%.6g")
     import torch
 
-    manifest = {
-        "preset": to_dict(preset), "command": command, "commit": git_commit(),
-        "started": started, "finished": datetime.now(timezone.utc).isoformat(timespec="seconds"),
-        "machine": {"platform": platform.platform(), "processor": platform.processor() or platform.machine(),
-                    "cores": os.cpu_count(), "python": sys.version.split()[0], "torch": torch.__version__},
-        "runs": [{"model_name": o.model, "seed": o.seed, "seconds": round(o.seconds, 1)} for o in outcomes],
-        "n_results": len(table),
-    }
+    step = {"command": command, "commit": git_commit(), "started": started,
+            "finished": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+            "machine": {"platform": platform.platform(), "processor": platform.processor() or platform.machine(),
+                        "cores": os.cpu_count(), "python": sys.version.split()[0], "torch": torch.__version__}}
+    runs, history = {}, []
+    old_manifest = target / MANIFEST
+    if old_manifest.is_file():  # shipped again (e.g. to add Brain-Score over training): keep what made the runs
+        old = json.loads(old_manifest.read_text())
+        if old.get("preset") == to_dict(preset):
+            history = old.get("history", []) + [{k: old[k] for k in ("command", "commit", "started", "finished",
+                                                                      "machine") if k in old}]
+            runs = {(entry["model_name"], entry["seed"]): entry for entry in old.get("runs", [])}
+    for o in outcomes:  # a run reused by this sweep keeps the seconds it took when it was made
+        if not (o.reused and (o.model, o.seed) in runs):
+            runs[(o.model, o.seed)] = {"model_name": o.model, "seed": o.seed, "seconds": round(o.seconds, 1)}
+    manifest = {"preset": to_dict(preset), **step, "history": history, "runs": list(runs.values()),
+                "n_results": len(table),
+                "over_training": sorted(set(dynamics["model_name"])) if dynamics is not None else []}
     atomic_write_text(staging / MANIFEST, json.dumps(manifest, indent=1) + "\n")
     if target.exists():
         old = target.with_name(f".{target.name}.old")

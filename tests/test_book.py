@@ -45,6 +45,8 @@ def copy_book(dest: Path) -> Path:
         params["train_and_score"].update(sweep=TEST_SWEEP, preset=TEST_PRESET)
     if "score_your_model" in params:
         params["score_your_model"].update(preset=TEST_PRESET)
+    if "fig4_circuitry" in params:  # the shipped sweep, beside the live runs of the tiny preset
+        params["fig4_circuitry"].update(preset="plateau")
     (dest / "book" / "parameters.yml").write_text(yaml.safe_dump(params, sort_keys=False))
     return dest
 
@@ -94,10 +96,20 @@ def test_rebuild_without_changes_executes_nothing(built_book):
     assert f"cornet-repro: 0 notebook(s) executed, {n_runs(root)} from cache" in result.stdout
 
 
-def test_fig4_page_shows_the_recomputed_variants_beside_the_published(built_book):
+def test_fig4_page_shows_the_shipped_sweep_with_cis_verdicts_and_the_live_check(built_book):
+    from cornet_repro.data.shipped import read_manifest
+    from cornet_repro.figures.fig4_circuitry import KEY_CLAIMS
+
     page = (built_book[0] / "_build" / "html" / "book" / "executed" / "fig4_circuitry.html").read_text()
-    assert "data: simulated, preset tiny" in page and "not a reproduction of the paper" in page
-    assert "(recomputed)" in page and "(published)" in page
+    seeds = sum(run["model_name"] == "cornet_s" for run in read_manifest("plateau")["runs"])
+    assert seeds >= 3 and f"data: simulated, preset plateau, {seeds} seeds per variant" in page
+    assert "not a reproduction of the paper" in page and "(recomputed)" in page and "(published)" in page
+    assert "variants are resolved (95% CI over seeds excludes 0)" in page and " resolved</" in page  # summary, table
+    verdicts = page.split("cr-verdicts", 1)[1].split("</ul>", 1)[0]
+    assert verdicts.count("<li>") == len(KEY_CLAIMS)
+    # the live runs here are tiny-preset runs: nothing of the plateau sweep to compare, and the page says so
+    assert "Shipped sweep not checked" in page and "is in the shipped sweep 'plateau'" in page
+    assert "runs reached a plateau" in page and "fig4_curves.csv" in page
 
 
 def test_a_failing_notebook_fails_the_build_naming_notebook_and_cell(tmp_path):

@@ -19,6 +19,7 @@ from cornet_repro.figures.fig3_depth import depth_table, plot_fig3
 from cornet_repro.figures.fig4_circuitry import circuitry_table, format_circuitry_table, plot_fig4
 from cornet_repro.figures.fig5_ost import bin_osts, plot_fig5
 from cornet_repro.figures.table_a1 import table_a1
+from cornet_repro.stats import fmt_r
 
 
 @pytest.fixture(scope="module")
@@ -97,27 +98,73 @@ def test_fig4_table_marks_defaults_and_joins_recomputed():
     plt.close(fig)
 
 
-def test_fig4_agreement_counts_signs_and_correlates_deltas():
+def _recomputed_from(variants: pd.DataFrame, top1: pd.Series, brain: pd.Series, resolved_top1: pd.Series,
+                     resolved_brain: pd.Series) -> pd.DataFrame:
+    """Recomputed deltas as circuitry_deltas makes them: mean, a CI of ±1 around it, resolved flags."""
+    frame = pd.DataFrame(dict(group=variants.group, variant=variants.variant, delta_top1_pct=top1,
+                              delta_brain_score_pct=brain, source="simulated", top1_measure="validation_top1",
+                              preset="small", n_seeds=3, baseline_top1=0.2, baseline_top1_sd=0.01,
+                              baseline_brain_score=0.25, baseline_brain_score_sd=np.nan, chance_top1=1 / 32))
+    for key, resolved in (("delta_top1_pct", resolved_top1), ("delta_brain_score_pct", resolved_brain)):
+        frame[f"{key}_ci_low"], frame[f"{key}_ci_high"] = frame[key] - 1, frame[key] + 1
+        frame[f"{key}_resolved"] = resolved.to_numpy(bool)
+    return frame
+
+
+def test_fig4_agreement_counts_signs_over_resolved_variants_only():
     from cornet_repro.figures.fig4_circuitry import agreement, recomputed_summary
 
     pub = published.load_circuitry_deltas()
     variants = pub[~pub.is_default]
-    # recomputed = published x 3 for top-1 (same signs, r = 1); Brain-Score negated
-    recomputed = pd.DataFrame(dict(group=variants.group, variant=variants.variant,
-                                   delta_top1_pct=3 * variants.delta_imagenet_top1_pct,
-                                   delta_brain_score_pct=-variants.delta_brain_score_pct, source="simulated",
-                                   top1_measure="validation_top1", preset="small", baseline_top1=0.2,
-                                   baseline_top1_sd=0.01, baseline_brain_score=0.25, baseline_brain_score_sd=np.nan,
-                                   chance_top1=1 / 32))
+    top1, brain = variants.delta_imagenet_top1_pct, variants.delta_brain_score_pct
+    # top-1: published x 3 (same signs, r = 1), resolved wherever the paper prints a change; Brain-Score:
+    # negated, and resolved everywhere, so the variants printed as 0 count as moved
+    recomputed = _recomputed_from(variants, 3 * top1, -brain + 0.5, top1 != 0, pd.Series(True, index=brain.index))
     table = circuitry_table(pub, recomputed)
     agree = agreement(table).set_index("measure")
-    nonzero_top1 = int((variants.delta_imagenet_top1_pct != 0).sum())
-    assert agree.loc["top-1", "n"] == nonzero_top1 == agree.loc["top-1", "same_sign"]
+    nonzero_top1, nonzero_brain = int((top1 != 0).sum()), int((brain != 0).sum())
+    assert agree.loc["top-1", "n"] == nonzero_top1 == agree.loc["top-1", "same_sign"] == agree.loc["top-1", "n_resolved"]
     assert agree.loc["top-1", "spearman_r"] == pytest.approx(1.0)
-    assert agree.loc["Brain-Score", "same_sign"] == 0 and agree.loc["Brain-Score", "spearman_r"] == pytest.approx(-1.0)
+    assert agree.loc["Brain-Score", "same_sign"] == 0 and agree.loc["Brain-Score", "opposite_sign"] == nonzero_brain
+    assert agree.loc["Brain-Score", "zero_moved"] == len(variants) - nonzero_brain
     text = recomputed_summary(recomputed, table)
-    assert "0.200 ± 0.010 (chance 0.031)" in text and "Brain-Score without OST 0.250 (mean" in text
-    assert f"{nonzero_top1} of {nonzero_top1} recomputed deltas have the published sign" in text
+    assert "0.200 ± 0.010 (chance 0.031)" in text and "Brain-Score without OST 0.250 (mean ± s.d. over 3 seeds)" in text
+    assert (f"Δ top-1: {nonzero_top1} of {len(variants)} variants are resolved (95% CI over seeds excludes 0); of the "
+            f"{nonzero_top1} resolved ones the paper prints as a change, {nonzero_top1} have its sign and 0 the opposite.") in text
+    # nothing resolved: no sign is counted, whatever the means say
+    unresolved = _recomputed_from(variants, 3 * top1, brain, top1 != top1, brain != brain)
+    agree = agreement(circuitry_table(pub, unresolved)).set_index("measure")
+    assert (agree["n_resolved"] == 0).all() and (agree["same_sign"] == 0).all() and (agree["n"] == 0).all()
+
+
+def test_fig4_claim_verdicts_name_direction_and_reason():
+    from cornet_repro.figures.fig4_circuitry import KEY_CLAIMS, claim_verdicts
+
+    pub = published.load_circuitry_deltas()
+    variants = pub[~pub.is_default]
+    top1, brain = variants.delta_imagenet_top1_pct.copy(), variants.delta_brain_score_pct.copy()
+    no_recurrence = variants.variant == "no recurrence (1/1/1)"
+    top1[no_recurrence] = 31.6  # the wrong way, resolved
+    resolved = pd.Series(True, index=top1.index)
+    brain_resolved = brain != 0
+    brain_resolved[variants.variant == "absent"] = False  # skip: Brain-Score not resolved
+    setting = {"classes": "32", "image_size": "64", "n_train": "2,560", "epochs": "10", "width": "1/8"}
+    verdicts = claim_verdicts(circuitry_table(pub, _recomputed_from(variants, top1, brain, resolved, brain_resolved)),
+                              setting)
+    assert len(verdicts) == len(KEY_CLAIMS)
+    by_claim = verdicts.set_index("claim")
+    recurrence = by_claim.loc[KEY_CLAIMS[0][0]]
+    assert recurrence.verdict == "opposite direction"
+    assert "simulated top-1 +31.6% [+30.6, +32.6] (opposite direction; paper -7%)" in recurrence.sentence
+    assert "Brain-Score -3.0% [-4.0, -2.0] (same direction; paper -3%)" in recurrence.sentence
+    assert "A likely reason: the simulated task (32 shapes at 64 px)" in recurrence.sentence
+    skip = by_claim.loc[KEY_CLAIMS[1][0]]
+    assert skip.verdict == "not resolved" and "(not resolved; paper -1%)" in skip.sentence
+    bottleneck = by_claim.loc[KEY_CLAIMS[2][0]]
+    assert bottleneck.verdict == "same direction" and "likely reason" not in bottleneck.sentence
+    assert "1x:" in bottleneck.sentence and "2x:" in bottleneck.sentence
+    areas = by_claim.loc[KEY_CLAIMS[3][0]]  # Brain-Score published 0, not resolved here: consistent
+    assert areas.verdict == "same direction" and "no resolved change; paper 0%" in areas.sentence
 
 
 def test_bin_osts_known_answer():
@@ -146,20 +193,22 @@ def _errorbars(ax):
     return drawn
 
 
-def test_fig5_draws_the_published_bins_and_the_computed_overlay():
-    from cornet_repro.figures.fig5_ost import computed_overlay
-
-    pub = published.load_ost_bins()
-    x, y, sem = (pub[c].to_numpy() for c in ("model_ost_bin_right_edge_ms", "monkey_ost_mean_ms", "monkey_ost_sem_ms"))
+def _ost_pairs(seeds=(1,)) -> pd.DataFrame:
+    """12 images, 10 with both OSTs (monkey = model / 2 + 60, so r = 1), per seed."""
     model = np.array([80, 81, 100, 101, 120, 121, 140, 141, 160, 161.0, np.nan, 90])
     monkey = np.r_[model[:10] * 0.5 + 60, 100, np.nan]
-    pairs = pd.DataFrame(dict(stimulus_id=list("abcdefghijkl"), model_ost_ms=model, monkey_ost_ms=monkey,
-                              model="CORnet-S", preset="small", source="simulated", seed=1))
-    computed, _ = computed_overlay(pairs, n_bins=5)
-    expected = bin_osts(model[:10], monkey[:10], n_bins=5)  # the images with both OSTs
-    fig = plot_fig5(pub, computed)
-    ax = fig.axes[0]
-    (px, py, perr), (cx, cy, cerr) = _errorbars(ax)
+    return pd.concat([pd.DataFrame(dict(stimulus_id=list("abcdefghijkl"), model_ost_ms=model + seed,
+                                        monkey_ost_ms=monkey, preset="small", source="simulated", seed=seed))
+                      for seed in seeds], ignore_index=True)
+
+
+def test_fig5_draws_the_published_bins_and_the_computed_ones_on_their_own_axes():
+    pub = published.load_ost_bins()
+    x, y, sem = (pub[c].to_numpy() for c in ("model_ost_bin_right_edge_ms", "monkey_ost_mean_ms", "monkey_ost_sem_ms"))
+    pairs = _ost_pairs(seeds=(1, 2))
+    fig = plot_fig5(pub, pairs, n_bins=5)
+    ax, right = fig.axes
+    ((px, py, perr),) = _errorbars(ax)
     # the published bins, at their digitized coordinates, with their s.e.m.
     np.testing.assert_allclose(ax.containers[0].lines[0].get_xydata(), np.c_[x, y])
     np.testing.assert_allclose(np.c_[px, py, perr], np.c_[x, y, sem], atol=1e-9)
@@ -168,34 +217,34 @@ def test_fig5_draws_the_published_bins_and_the_computed_overlay():
     slope, intercept = np.polyfit(x, y, 1)
     ends = np.array([x.min(), x.max()])
     np.testing.assert_allclose(dashed.get_xydata(), np.c_[ends, intercept + slope * ends])
-    # the computed overlay: its points and error bars are bin_osts of the given pairs
-    (points,) = [c for c in ax.collections if type(c).__name__ == "PathCollection"]
+    # the computed bins: per seed, bin_osts of that seed's images with both OSTs, on the right
+    points = [c for c in right.collections if type(c).__name__ == "PathCollection"]
     columns = ["model_ost_bin_right_edge_ms", "monkey_ost_mean_ms"]
-    np.testing.assert_allclose(points.get_offsets(), expected[columns].to_numpy())
-    np.testing.assert_allclose(np.c_[cx, cy, cerr], expected[[*columns, "monkey_ost_sem_ms"]].to_numpy())
-    assert sorted(t.get_text() for t in ax.get_legend().get_texts()) == [
-        "computed here (simulated)", "least-squares line through the bins", "published bins (digitized)"]
+    for seed, drawn in zip((1, 2), points):
+        both = pairs[(pairs.seed == seed)].dropna(subset=["model_ost_ms", "monkey_ost_ms"])
+        np.testing.assert_allclose(drawn.get_offsets(), bin_osts(both.model_ost_ms, both.monkey_ost_ms, 5)[columns])
+    assert [t.get_text() for t in right.get_legend().get_texts()] == ["seed 1: r = 1.00, 10 images",
+                                                                       "seed 2: r = 1.00, 10 images"]
+    assert right.get_ylim() != ax.get_ylim()  # own ranges: neither flattens the other
     plt.close(fig)
-    fig = plot_fig5(pub)  # without computed bins: the published ones only
-    assert len(_errorbars(fig.axes[0])) == 1
-    assert not [c for c in fig.axes[0].collections if type(c).__name__ == "PathCollection"]
+    fig = plot_fig5(pub)  # without computed OSTs: the published panel only
+    assert len(fig.axes) == 1 and not [c for c in fig.axes[0].collections if type(c).__name__ == "PathCollection"]
     plt.close(fig)
 
 
-def test_fig5_overlay_says_what_was_computed():
-    from cornet_repro.figures.fig5_ost import computed_overlay
+def test_fig5_summary_gives_r_per_seed_its_ci_and_the_images():
+    from cornet_repro.figures.fig5_ost import ost_correlations, ost_summary
+    from cornet_repro.stats import mean_ci
 
-    model = np.array([80, 81, 100, 101, 120, 121, 140, 141, 160, 161.0, np.nan, 90])
-    monkey = np.r_[model[:10] * 0.5 + 60, 100, np.nan]
-    pairs = pd.DataFrame(dict(stimulus_id=list("abcdefghijkl"), model_ost_ms=model, monkey_ost_ms=monkey,
-                              model="CORnet-S", preset="small", source="simulated", seed=1))
-    bins, note = computed_overlay(pairs, n_bins=5)
-    pd.testing.assert_frame_equal(bins, bin_osts(model[:10], monkey[:10], n_bins=5))
-    assert "10 of 12 images with both OSTs" in note and "Spearman r = 1.00" in note
-    assert "preset small, seed 1" in note and "not a reproduction" in note
-    bins, note = computed_overlay(pairs.iloc[:4], n_bins=5)
-    assert bins is None and "only 4 of 4 images" in note
-    assert computed_overlay(None) == (None, "")
+    pairs = _ost_pairs(seeds=(0, 1, 2))
+    pairs.loc[(pairs.seed == 2) & (pairs.stimulus_id == "a"), "monkey_ost_ms"] = 200.0  # seed 2: r < 1
+    corr = ost_correlations(pairs)
+    assert list(corr.n_both) == [10, 10, 10] and list(corr.n_images) == [12, 12, 12]
+    assert corr.r.iloc[0] == pytest.approx(1.0) and corr.r.iloc[2] < 1
+    text = ost_summary(pairs)
+    mean, low, high = mean_ci(corr.r)
+    assert f"per-image Spearman r = {fmt_r(mean)} (95% CI over seeds [{fmt_r(low)}, {fmt_r(high)}])" in text
+    assert "3 seeds" in text and "over 10, 10, 10 of 12 images" in text and "not a reproduction" in text
 
 
 def test_table_a1_ranks_and_validates(scores):
@@ -270,6 +319,25 @@ def _paper_figures(scores):
     yield "fig3", plot_fig3(scores), FULL_WIDTH_IN
     yield "fig4", plot_fig4(circuitry_table(load_circuitry_deltas())), FULL_WIDTH_IN
     yield "fig5", plot_fig5(load_ost_bins()), COLUMN_IN
+    yield "fig5 with computed OSTs", plot_fig5(load_ost_bins(), _ost_pairs(seeds=(0, 1, 2))), FULL_WIDTH_IN
+    yield from _training_figures()
+
+
+def _training_figures():
+    """The learning curves of a 15-model sweep and Brain-Score over training, from made-up numbers."""
+    from cornet_repro.figures.training import plot_dynamics, plot_learning_curves
+    from cornet_repro.sweeps import FIG4_SWEEP_MODELS
+
+    rng = np.random.default_rng(0)
+    epochs = np.arange(1, 11)
+    curves = pd.DataFrame([{"model_name": m, "seed": s, "epoch": e, "val_top1": 0.3 * (1 - np.exp(-e / 3)) + rng.normal(0, .01)}
+                           for m in FIG4_SWEEP_MODELS for s in range(3) for e in epochs])
+    yield "learning curves", plot_learning_curves(curves, chance=1 / 32), FULL_WIDTH_IN
+    dynamics = pd.DataFrame([{"model_name": m, "seed": s, "epoch": e, "val_top1": 0.03 * e, "V4": .5 + .01 * e,
+                              "IT": .3 + .02 * e + rng.normal(0, .01), "behavior": .2, "OST": .1 if m == "cornet_s" else np.nan,
+                              "brain_score_fig4": .35} for m in ("cornet_s", "cornet_s_steps_1_1_1")
+                             for s in range(3) for e in epochs])
+    yield "Brain-Score over training", plot_dynamics(dynamics), FULL_WIDTH_IN
 
 
 def test_paper_figures_have_no_overprinted_text_and_record_a_readable_font(scores):

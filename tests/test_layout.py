@@ -26,7 +26,7 @@ LAYERS: list[tuple[str, ...]] = [
     ("cornet_repro.runs", "cornet_repro.training_data"),
     ("cornet_repro.train",),
     ("cornet_repro.results",),
-    ("cornet_repro.pipeline", "cornet_repro.own_model"),
+    ("cornet_repro.pipeline", "cornet_repro.own_model", "cornet_repro.sweeps"),
     ("cornet_repro.stats", "cornet_repro.selections", "cornet_repro.claims", "cornet_repro.reports"),
     ("cornet_repro.figures",),
     ("cornet_repro.module_deps", "cornet_repro.notebook_parameters", "cornet_repro.notebook_runner",

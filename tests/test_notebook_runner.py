@@ -259,12 +259,31 @@ def test_sweeps_run_once_per_combination_in_parameters_order(book, monkeypatch):
     assert executed(nr.run_book(book, log=lambda m: None)) == [f"maker[k={k}-seed={s}]" for k in (1, 2) for s in (0, 5)]
     (book / "made" / "2-0.txt").unlink()
     assert executed(nr.run_book(book, log=lambda m: None)) == ["maker[k=2-seed=0]"]
-    # A combination taken out of the sweep disappears with its products.
+    # A combination taken out of the sweep disappears from the book with its products...
     (book / "book" / "parameters.yml").write_text(
         "maker:\n  record_out: made\n  sweep:\n    k: [1]\n    seed: [0, 5]\nalpha:\n  data_dir: made\n")
     assert executed(nr.run_book(book, log=lambda m: None)) == ["alpha"]
     assert sorted(p.name for p in (book / "made").iterdir()) == ["1-0.txt", "1-5.txt"]
     assert not (book / nr.EXECUTED_DIR / "maker" / "k=2-seed=5.ipynb").exists()
+    # ...but is only set aside: putting it back restores it without running it
+    (book / "book" / "parameters.yml").write_text(
+        "maker:\n  record_out: made\n  sweep:\n    k: [1, 2]\n    seed: [0, 5]\nalpha:\n  data_dir: made\n")
+    logged = []
+    assert executed(nr.run_book(book, log=logged.append)) == ["alpha"]
+    assert sorted(p.name for p in (book / "made").iterdir()) == ["1-0.txt", "1-5.txt", "2-0.txt", "2-5.txt"]
+    assert (book / nr.EXECUTED_DIR / "maker" / "k=2-seed=5.ipynb").exists()
+    assert sum("restored from" in line for line in logged) == 2 and not any((book / nr.PARKED_DIR).rglob("*.txt"))
+    # set aside under an older key (the notebook changed meanwhile): it runs again
+    (book / "book" / "parameters.yml").write_text(
+        "maker:\n  record_out: made\n  sweep:\n    k: [1]\n    seed: [0, 5]\nalpha:\n  data_dir: made\n")
+    nr.run_book(book, log=lambda m: None)
+    write_notebook(book / "notebooks" / "maker.ipynb", "k = 0\nseed = 0\nrecord_out = 'made'",
+                   "from pathlib import Path\nPath(record_out).mkdir(exist_ok=True)\n"
+                   "Path(record_out, f'{k}-{seed}.txt').write_text('y')")
+    (book / "book" / "parameters.yml").write_text(
+        "maker:\n  record_out: made\n  sweep:\n    k: [1, 2]\n    seed: [0, 5]\nalpha:\n  data_dir: made\n")
+    assert executed(nr.run_book(book, log=lambda m: None)) == ["alpha", *[f"maker[k={k}-seed={s}]" for k in (1, 2) for s in (0, 5)]]
+    assert (book / "made" / "2-5.txt").read_text() == "y"
     (book / "book" / "parameters.yml").write_text("maker:\n  sweep: [1, 2]\n")
     with pytest.raises(ValueError, match=r"maker: sweep = \[1, 2\]: not a mapping of parameter names to lists"):
         nr.run_book(book, log=lambda m: None)

@@ -7,6 +7,8 @@ A shipped sweep is a folder ``shipped/<name>/`` holding
                    wrote them
 ``curves.csv``     the learning curves: one row per run and epoch (train and validation top-1,
                    loss, learning rate, seconds)
+``dynamics.csv``   optional: Brain-Score over training, the weights after every epoch of some
+                   models scored (:func:`cornet_repro.pipeline.score_epochs`)
 ``manifest.json``  how it was made: commit, preset (the whole of it), command, machine, start and
                    end times, seconds per run
 =================  ================================================================================
@@ -27,10 +29,10 @@ from typing import Any
 import pandas as pd
 
 SHIPPED_DIR = Path(str(resources.files("cornet_repro") / "data" / "shipped"))
-RESULTS, CURVES, MANIFEST = "results", "curves.csv", "manifest.json"
+RESULTS, CURVES, DYNAMICS, MANIFEST = "results", "curves.csv", "dynamics.csv", "manifest.json"
 
-__all__ = ["SHIPPED_DIR", "RESULTS", "CURVES", "MANIFEST", "shipped_names", "shipped_dir", "read_manifest",
-           "read_curves"]
+__all__ = ["SHIPPED_DIR", "RESULTS", "CURVES", "DYNAMICS", "MANIFEST", "shipped_names", "shipped_dir",
+           "read_manifest", "read_curves", "read_dynamics"]
 
 
 def shipped_names() -> list[str]:
@@ -56,3 +58,11 @@ def read_curves(name: str) -> pd.DataFrame:
     """The learning curves of shipped sweep ``name``: ``model_name``, ``seed``, ``epoch``,
     ``train_top1``, ``val_top1``, ``train_loss``, ``val_loss``, ``lr``, ``epoch_seconds``."""
     return pd.read_csv(shipped_dir(name) / CURVES)
+
+
+def read_dynamics(name: str) -> pd.DataFrame | None:
+    """Brain-Score over training in shipped sweep ``name`` (None if it has none): ``model_name``,
+    ``seed``, ``epoch``, ``val_top1``, and per benchmark its ceiled score (+ ``_error``),
+    ``brain_score_fig4``."""
+    path = shipped_dir(name) / DYNAMICS
+    return pd.read_csv(path) if path.is_file() else None

@@ -74,6 +74,29 @@ def read_results_dir(results_dir: str | os.PathLike | None) -> pd.DataFrame | No
     return read_results(path)
 
 
+def combined_results(results_dir: str | os.PathLike | None, *, shipped: str | None = None,
+                      models: list[str] | None = None) -> pd.DataFrame | None:
+    """The result records behind a recomputed figure: a shipped sweep (:mod:`cornet_repro.data.shipped`)
+    with the results in ``results_dir`` on top (a run found in both is taken from ``results_dir``:
+    the one this code just computed). ``models`` keeps only those models (None: all). None if none.
+    """
+    from ..data.shipped import RESULTS, shipped_dir
+    from ..results import read_results
+
+    tables = [read_results(shipped_dir(shipped) / RESULTS).assign(origin="shipped")] if shipped else []
+    live = read_results_dir(results_dir)
+    if live is not None:
+        tables.append(live.assign(origin="live"))
+    tables = [t for t in tables if not t.empty]
+    if not tables:
+        return None
+    keys = ["model_name", "preset", "seed", "source", "conventions"]
+    results = pd.concat(tables, ignore_index=True).drop_duplicates(keys, keep="last").reset_index(drop=True)
+    if models is not None:
+        results = results[results["model_name"].isin(models)]
+    return results if not results.empty else None
+
+
 def load_overlay(results_dir: str | os.PathLike | None) -> pd.DataFrame | None:
     """Locally scored models from ``results_dir`` (None → no overlay), one row per result file."""
     results = read_results_dir(results_dir)

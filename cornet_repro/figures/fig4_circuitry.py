@@ -112,37 +112,16 @@ def _has_model_overrides(frame: pd.DataFrame) -> pd.Series:
     return frame["model_config"].map(lambda config: bool(set(config or {}) - neutral))
 
 
-def circuitry_results(results_dir: str | os.PathLike | None, *, shipped: str | None = None,
-                      models: list[str] | None = None) -> pd.DataFrame | None:
-    """The result records behind recomputed Fig. 4: a shipped sweep (:mod:`cornet_repro.data.shipped`)
-    with the results in ``results_dir`` on top (a run found in both is taken from ``results_dir``:
-    the one this code just computed). ``models`` keeps only those models (None: all). None if none.
-    """
-    from ..data.shipped import RESULTS, shipped_dir
-    from ..results import read_results
-    from .common import read_results_dir
-
-    tables = [read_results(shipped_dir(shipped) / RESULTS).assign(origin="shipped")] if shipped else []
-    live = read_results_dir(results_dir)
-    if live is not None:
-        tables.append(live.assign(origin="live"))
-    tables = [t for t in tables if not t.empty]
-    if not tables:
-        return None
-    keys = ["model_name", "preset", "seed", "source", "conventions"]
-    results = pd.concat(tables, ignore_index=True).drop_duplicates(keys, keep="last").reset_index(drop=True)
-    if models is not None:
-        results = results[results["model_name"].isin(models)]
-    return results if not results.empty else None
-
-
 def load_circuitry_results(results_dir: str | os.PathLike | None, preset: str | None = None, *,
                            shipped: str | None = None, models: list[str] | None = None) -> pd.DataFrame | None:
     """Recomputed Fig. 4 deltas from :func:`circuitry_results` (None → none).
 
     ``preset`` selects whose results to show; None takes the preset of the newest result file.
+    ``attrs["setting"]`` of the frame is :func:`training_setting` of those results.
     """
-    results = circuitry_results(results_dir, shipped=shipped, models=models)
+    from .common import combined_results
+
+    results = combined_results(results_dir, shipped=shipped, models=models)
     if results is None:
         return None
     where = " and ".join(filter(None, [f"shipped sweep {shipped!r}" if shipped else "", str(results_dir or "")]))
@@ -157,7 +136,10 @@ def load_circuitry_results(results_dir: str | os.PathLike | None, preset: str | 
                          f"({', '.join(found)}); Fig. 4 compares like with like: rescore them under one, or keep "
                          "one set per folder")
     deltas = circuitry_deltas(chosen)
-    return None if deltas.empty else deltas
+    if deltas.empty:
+        return None
+    deltas.attrs["setting"] = training_setting(chosen)  # for claim_verdicts' reasons
+    return deltas
 
 
 def live_check(results_dir: str | os.PathLike | None, shipped: str | None,
@@ -232,12 +214,21 @@ def format_circuitry_table(table: pd.DataFrame) -> pd.DataFrame:
     return out
 
 
+def _resolved(table: pd.DataFrame, recomputed: str) -> pd.Series:
+    """Where the recomputed delta's 95% CI over seeds excludes 0 (False without CIs: one seed)."""
+    column = f"{recomputed}_resolved"
+    return table[column].fillna(False).astype(bool) if column in table else pd.Series(False, index=table.index)
+
+
 def agreement(table: pd.DataFrame) -> pd.DataFrame:
     """How the recomputed deltas compare with the published ones, over the non-default variants.
 
-    Per measure: ``n`` variants with both a recomputed and a non-zero published delta, how many
-    have the same sign (``same_sign``), and the Spearman r (and p) between the two sets of deltas.
-    Variants published as 0 have no sign to agree with and are left out of the sign count.
+    Per measure: ``n_variants`` with a recomputed delta; ``n_resolved`` of them whose 95% CI over
+    seeds excludes 0. Signs are compared over resolved variants only (an unresolved delta has no
+    sign to speak of): ``n`` resolved variants with a non-zero published delta, ``same_sign`` and
+    ``opposite_sign`` among them; ``zero_moved``: variants the paper prints as 0 that moved here
+    (resolved). ``spearman_r`` (and ``p``) correlates all ``n_correlated`` recomputed means with
+    the published deltas, resolved or not.
     """
     from scipy.stats import spearmanr
 
@@ -247,12 +238,106 @@ def agreement(table: pd.DataFrame) -> pd.DataFrame:
         if recomputed not in table:
             continue
         both = table[~table["is_default"].astype(bool)].dropna(subset=[column, recomputed])
-        signed = both[both[column] != 0]
+        resolved = both[_resolved(both, recomputed)]
+        signed = resolved[resolved[column] != 0]
+        same = int((np.sign(signed[column]) == np.sign(signed[recomputed])).sum())
         r, p = spearmanr(both[column], both[recomputed]) if len(both) > 2 else (np.nan, np.nan)
-        rows.append({"measure": label, "n": len(signed),
-                     "same_sign": int((np.sign(signed[column]) == np.sign(signed[recomputed])).sum()),
+        rows.append({"measure": label, "n_variants": len(both), "n_resolved": len(resolved), "n": len(signed),
+                     "same_sign": same, "opposite_sign": len(signed) - same,
+                     "zero_moved": int((resolved[column] == 0).sum()),
                      "spearman_r": float(r), "p": float(p), "n_correlated": len(both)})
-    return pd.DataFrame(rows, columns=["measure", "n", "same_sign", "spearman_r", "p", "n_correlated"])
+    return pd.DataFrame(rows, columns=["measure", "n_variants", "n_resolved", "n", "same_sign", "opposite_sign",
+                                       "zero_moved", "spearman_r", "p", "n_correlated"])
+
+
+RECURRENCE_GROUP = "Number of recurrent steps in V2/V4/IT"
+
+#: The paper's key circuitry claims (§4.3): (claim, the variants that test it, why the simulated
+#: world may not show it). The reasons name how this world differs from the paper's, in the
+#: direction that matters for that claim; they are shown only where the direction differs, with
+#: the training setting filled in from the runs (:func:`training_setting`).
+KEY_CLAIMS: tuple[tuple[str, tuple[tuple[str, str], ...], str], ...] = (
+    ("Recurrence helps: removing it costs top-1 and Brain-Score",
+     ((RECURRENCE_GROUP, "no recurrence (1/1/1)"),),
+     "the simulated task ({classes} shapes at {image_size} px) is solved by a feed-forward stack of this "
+     "width, and the simulated IT sites pool fixed Gabor energy plus an identity signal with no recurrent "
+     "dynamics to match, so nothing here rewards recurrence beyond the accuracy it buys"),
+    ("A skip connection helps", (("Skip connection", "absent"),),
+     "with {n_train} training images and {epochs} epochs, the blocks without skip train about as well as "
+     "the residual ones; the paper's gain is on ImageNet after 43 epochs"),
+    ("A wide bottleneck (4x) helps: 1x and 2x cost top-1 and Brain-Score",
+     (("Bottleneck size", "1x"), ("Bottleneck size", "2x")),
+     "at width {width} every bottleneck has few channels, and {classes} classes need far fewer features "
+     "than ImageNet's 1,000"),
+    ("Five areas are no better than four", (("Number of model areas", "5"),),
+     "a fifth area adds depth that {epochs} epochs on {n_train} images do not train to the same point"),
+)
+
+
+def training_setting(results: pd.DataFrame) -> dict[str, str]:
+    """How the recomputed runs were trained, in words for :data:`KEY_CLAIMS`' reasons: ``classes``,
+    ``image_size``, ``n_train``, ``epochs``, ``width`` (from the first result's training config)."""
+    from ..results import read_result
+
+    train = read_result(results["path"].iloc[0]).get("train") or {}
+    world = train.get("simulated") or {}
+    classes = world.get("n_categories", 0) * world.get("n_objects_per_category", 0) or 1000
+    width = (train.get("model_config") or {}).get("width", 1.0)
+    return {"classes": f"{classes:,}", "image_size": str(train.get("image_size", "?")),
+            "n_train": f"{train.get('n_train', 0):,}" if train.get("n_train") else "all ImageNet",
+            "epochs": str(train.get("epochs", "?")), "width": f"1/{round(1 / width)}" if width < 1 else "1"}
+
+
+def _direction(published: float, mean: float, resolved: bool) -> str:
+    if not resolved:
+        return "no resolved change" if published == 0 else "not resolved"
+    if published == 0:
+        return "a change the paper does not show"
+    return "same direction" if np.sign(mean) == np.sign(published) else "opposite direction"
+
+
+def claim_verdicts(table: pd.DataFrame, setting: dict[str, str] | None = None) -> pd.DataFrame:
+    """One sentence per key claim of §4.3 (:data:`KEY_CLAIMS`): the published deltas, the recomputed
+    ones with their 95% CIs, whether the simulated world shows the same direction, and a plain
+    reason where it does not. ``table``: :func:`circuitry_table` with recomputed deltas joined;
+    ``setting``: :func:`training_setting` of the runs (None: reasons are left out).
+
+    Columns: ``claim``, ``verdict`` (``same direction`` when every resolved measure agrees and
+    none is unresolved; ``opposite direction`` when one resolved measure disagrees; else
+    ``not resolved``), ``sentence``.
+    """
+    rows = []
+    top1_label = _recomputed_label(table, "delta_imagenet_top1_pct").removeprefix("Δ ").removesuffix(", %")
+    for claim, variants, reason in KEY_CLAIMS:
+        parts, directions = [], []
+        for group, variant in variants:
+            hit = table[(table["group"] == group) & (table["variant"] == variant)]
+            if hit.empty or "recomputed_delta_top1_pct" not in hit or hit["recomputed_delta_top1_pct"].isna().all():
+                continue
+            row = hit.iloc[0]
+            measures = []
+            for column, label in (("delta_imagenet_top1_pct", top1_label), ("delta_brain_score_pct", "Brain-Score")):
+                recomputed = f"recomputed_{RECOMPUTED[column]}"
+                low, high = row.get(f"{recomputed}_ci_low"), row.get(f"{recomputed}_ci_high")
+                direction = _direction(row[column], row[recomputed], bool(row.get(f"{recomputed}_resolved", False)))
+                directions.append(direction)
+                ci = "" if pd.isna(low) else f" [{low:+.1f}, {high:+.1f}]"
+                paper = f"{row[column]:+.0f}%" if row[column] != 0 else "0%"
+                measures.append(f"{label} {row[recomputed]:+.1f}%{ci} ({direction}; paper {paper})")
+            parts.append(f"{variant}: " + ", ".join(measures))
+        if not parts:
+            continue
+        if any(d in ("opposite direction", "a change the paper does not show") for d in directions):
+            verdict = "opposite direction"
+        elif all(d in ("same direction", "no resolved change") for d in directions):
+            verdict = "same direction"
+        else:
+            verdict = "not resolved"
+        sentence = f"{claim}. Here: " + "; ".join(parts) + "."
+        if verdict != "same direction" and setting is not None:
+            sentence += f" A likely reason: {reason.format(**setting)}."
+        rows.append({"claim": claim, "verdict": verdict, "sentence": sentence})
+    return pd.DataFrame(rows, columns=["claim", "verdict", "sentence"])
 
 
 def plot_fig4(table: pd.DataFrame) -> plt.Figure:
@@ -276,10 +361,18 @@ def plot_fig4(table: pd.DataFrame) -> plt.Figure:
         for ax, (column, label, recomputed) in zip(axes, panels):
             ax.axvline(0, color="0.7", lw=0.8)
             if recomputed:
-                style = dict(SOURCE_STYLE[source], zorder=4)
-                ax.errorbar(rows[column], y, xerr=rows.get(f"{column}_sd"), fmt="none", ecolor="0.3", lw=0.8)
-                ax.scatter(rows[column], y, label=f"recomputed here ({source}; ± s.d. over seeds)",
-                           **{**style, "s": 40})
+                style = {**SOURCE_STYLE[source], "zorder": 4, "s": 40}
+                if f"{column}_ci_low" in rows:  # 95% CI over seeds; filled where it excludes 0
+                    low, high = rows[f"{column}_ci_low"], rows[f"{column}_ci_high"]
+                    xerr = np.vstack([rows[column] - low, high - rows[column]])
+                    resolved = rows[f"{column}_resolved"].fillna(False).to_numpy(bool)
+                    spread = "95% CI over seeds; filled: CI excludes 0"
+                else:
+                    xerr, resolved, spread = rows.get(f"{column}_sd"), np.ones(len(rows), bool), "± s.d. over seeds"
+                ax.errorbar(rows[column], y, xerr=xerr, fmt="none", ecolor="0.3", lw=0.8)
+                ax.scatter(rows[column][resolved], y[resolved], label=f"recomputed here ({source}; {spread})", **style)
+                hollow = {k: v for k, v in style.items() if k != "color"}
+                ax.scatter(rows[column][~resolved], y[~resolved], **{**hollow, "facecolor": "white"})
             else:
                 ax.scatter(rows[column], y, color=CIRCUIT_MAGENTA, s=30, zorder=3, label="published (transcribed)")
                 ax.scatter(np.zeros(defaults.sum()), y[defaults], s=30, facecolor="white",
@@ -303,9 +396,15 @@ def plot_fig4(table: pd.DataFrame) -> plt.Figure:
     return fig
 
 
+def seed_range(recomputed: pd.DataFrame) -> str:
+    """'3' (every variant has 3 seeds) or '2–3'."""
+    low, high = int(recomputed["n_seeds"].min()), int(recomputed["n_seeds"].max())
+    return f"{low}" if low == high else f"{low}–{high}"
+
+
 def recomputed_summary(recomputed: pd.DataFrame, table: pd.DataFrame) -> str:
-    """One paragraph for the page: the recomputed baseline against chance, and the agreement with
-    the published deltas (``recomputed``: :func:`circuitry_deltas`;
+    """One paragraph for the page: the recomputed baseline against chance, how many deltas are
+    resolved, and their agreement with the published signs (``recomputed``: :func:`circuitry_deltas`;
     ``table``: :func:`circuitry_table` with it joined)."""
     r = recomputed.iloc[0]
     top1 = "ImageNet top-1" if r.top1_measure == "imagenet_top1" else "top-1 on the simulated validation set"
@@ -314,10 +413,36 @@ def recomputed_summary(recomputed: pd.DataFrame, table: pd.DataFrame) -> str:
         return "" if pd.isna(v) else f" ± {v:.3f}"
 
     chance = "" if pd.isna(r.chance_top1) else f" (chance {r.chance_top1:.3f})"
+    n_seeds = seed_range(recomputed)
     text = (f"The recomputed baseline, CORnet-S at preset {r.preset} ({r.source} data), has {top1} "
             f"{r.baseline_top1:.3f}{sd(r.baseline_top1_sd)}{chance} and Brain-Score without OST "
-            f"{r.baseline_brain_score:.3f}{sd(r.baseline_brain_score_sd)} (mean ± s.d. over seeds).")
+            f"{r.baseline_brain_score:.3f}{sd(r.baseline_brain_score_sd)} (mean ± s.d. over {n_seeds} seeds).")
     for a in agreement(table).itertuples():
-        text += (f" Δ {a.measure}: {a.same_sign} of {a.n} recomputed deltas have the published sign "
-                 f"(Spearman r = {a.spearman_r:+.2f} over {a.n_correlated} variants).")
+        text += (f" Δ {a.measure}: {a.n_resolved} of {a.n_variants} variants are resolved (95% CI over seeds "
+                 f"excludes 0); of the {a.n} resolved ones the paper prints as a change, {a.same_sign} "
+                 f"{'has' if a.same_sign == 1 else 'have'} its sign and {a.opposite_sign} the opposite")
+        text += (f"; {a.zero_moved} the paper prints as 0 moved here." if a.zero_moved else ".")
+    return text
+
+
+def describe_shipped(manifest: dict) -> str:
+    """A sentence on how a shipped sweep was made (its manifest, :mod:`cornet_repro.data.shipped`):
+    runs, preset, when, commit, command, machine, and how long it took."""
+    from datetime import datetime
+
+    made = (manifest.get("history") or [manifest])[0]  # the step that trained the runs
+    hours = (datetime.fromisoformat(made["finished"]) - datetime.fromisoformat(made["started"])).total_seconds() / 3600
+    runs = manifest["runs"]
+    models = len({r["model_name"] for r in runs})
+    machine = made.get("machine", {})
+    later = [step["command"] for step in manifest.get("history", [])[1:]] + ([manifest["command"]] if manifest.get("history") else [])
+    commit = str(made.get("commit"))
+    commit = commit[:10] + ("+dirty" if commit.endswith("+dirty") else "")
+    text = (f"The shipped sweep holds {len(runs)} runs ({models} models × {len(runs) // max(models, 1)} seeds) of preset "
+            f"{manifest['preset']['name']}, made on {made['started'][:10]} at commit {commit} with "
+            f"`{made['command']}` on a {machine.get('cores', '?')}-core {machine.get('processor', 'machine')} in "
+            f"{hours:.1f} h of wall time ({sum(r['seconds'] for r in runs) / 3600:.1f} h of training and scoring "
+            f"summed over runs).")
+    if later:
+        text += f" Then: `{'`; `'.join(later)}`."
     return text

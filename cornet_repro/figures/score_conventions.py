@@ -34,7 +34,7 @@ def cornet_s_readout() -> str:
     return "; ".join(parts)
 
 
-def score_conventions(book_preset: str = "small") -> pd.DataFrame:
+def score_conventions(book_preset: str = "plateau") -> pd.DataFrame:
     """One row per kind of number in the book: which data, benchmarks, ceiling convention and readout.
 
     ``book_preset``: the preset the book's recomputed figures score with (its ``score.conventions``).

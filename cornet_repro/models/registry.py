@@ -22,7 +22,7 @@ from .config import FIG4_VARIANTS, CORnetSConfig
 from .cornet import CORnetR, CORnetRT, CORnetS, CORnetZ
 from .weights import load_weights, official_url, resolve_weights
 
-__all__ = ["CORNET_MODELS", "PUBLISHED_NAMES", "TORCHVISION_MODELS", "build_model", "get_model",
+__all__ = ["CORNET_MODELS", "PUBLISHED_NAMES", "TORCHVISION_MODELS", "build_model", "check_model_name", "get_model",
            "is_cornet_s_family", "layer_config", "list_models", "region_layers"]
 
 CORNET_MODELS = ("cornet_z", "cornet_r", "cornet_rt", "cornet_s")
@@ -79,6 +79,12 @@ def layer_config(name: str, model_config: Mapping[str, Any] | None) -> dict[str,
 def list_models() -> list[str]:
     """Every name :func:`get_model` accepts."""
     return [*CORNET_MODELS, *FIG4_VARIANTS, *TORCHVISION_MODELS]
+
+
+def check_model_name(name: str) -> None:
+    """Raise the unknown-model error (with close names) unless :func:`get_model` accepts ``name``."""
+    if name not in list_models():
+        raise _unknown(name)
 
 
 def _unknown(name: str) -> ValueError:

@@ -1,0 +1,186 @@
+"""Training, read from a sweep: learning curves and whether each run reached a plateau (Fig. 4's
+page), and Brain-Score over training (the page after the paper's figures)."""
+
+from __future__ import annotations
+
+import matplotlib.pyplot as plt
+import numpy as np
+import pandas as pd
+
+from ..models.config import FIG4_ROWS
+from ..stats import fmt_r, mean_ci
+from .interactive import record_meta
+from .style import CIRCUIT_MAGENTA, SOURCE_STYLE, paper_style, strip_leading_zero
+
+#: A run is at its plateau when validation top-1 rose by less than this over its last epoch.
+PLATEAU_RISE = 0.01
+
+
+def model_label(model_name: str) -> str:
+    """'cornet_s_skip_absent' → 'skip: absent'; CORnet-S itself → 'CORnet-S'."""
+    if model_name == "cornet_s":
+        return "CORnet-S"
+    for group, variant, name in FIG4_ROWS:
+        if name == model_name:
+            short = {"Number of recurrent steps in V2/V4/IT": "steps", "Recurrent loop length": "loop",
+                     "Number of model areas": "areas", "Convolutional layers": "convs", "Skip connection": "skip",
+                     "Bottleneck size": "bottleneck", "Gating": "gate", "Normalization": "norm"}.get(group, group.lower())
+            variant = {"soft gate: sigmoid(input + state)": "soft", "no recurrence (1/1/1)": "1/1/1 (none)",
+                       "Group Normalization": "group"}.get(variant, variant)
+            return f"{short}: {variant}"
+    return model_name
+
+
+def plateau_table(curves: pd.DataFrame) -> pd.DataFrame:
+    """Per run (model, seed): ``epochs``, ``val_top1`` after the last epoch, ``last_rise`` (its
+    change over the last epoch) and ``plateau`` (``last_rise`` < :data:`PLATEAU_RISE`)."""
+    rows = []
+    for (model, seed), run in curves.sort_values("epoch").groupby(["model_name", "seed"], sort=False):
+        top1 = run["val_top1"].to_numpy(float)
+        rise = top1[-1] - top1[-2] if len(top1) > 1 else np.nan
+        rows.append({"model_name": model, "seed": seed, "epochs": len(top1), "val_top1": top1[-1],
+                     "last_rise": rise, "plateau": bool(rise < PLATEAU_RISE)})
+    return pd.DataFrame(rows, columns=["model_name", "seed", "epochs", "val_top1", "last_rise", "plateau"])
+
+
+def plateau_summary(curves: pd.DataFrame, chance: float | None = None) -> str:
+    """The page's sentence: how many runs reached a plateau, the largest last-epoch rise, and
+    where CORnet-S and the weakest model end against chance."""
+    table = plateau_table(curves)
+    worst = table.loc[table["last_rise"].idxmax()]
+    final = table.groupby("model_name")["val_top1"].mean()
+    weakest = final.idxmin()
+    base = table[table.model_name == "cornet_s"]["val_top1"]
+    chance_text = "" if chance is None else f" (chance {chance:.3f})"
+    return (f"{int(table.plateau.sum())} of {len(table)} runs reached a plateau: validation top-1 rose by less "
+            f"than {PLATEAU_RISE * 100:.0f} point over the last epoch (the largest rise: "
+            f"{worst.last_rise * 100:+.1f} points, {model_label(worst.model_name)} seed {worst.seed}). "
+            f"CORnet-S ends at simulated top-1 {base.mean():.3f} ± {base.std(ddof=1):.3f} (mean ± s.d. over "
+            f"{len(base)} seeds){chance_text}; the weakest model, {model_label(weakest)}, at {final[weakest]:.3f}.")
+
+
+def plot_learning_curves(curves: pd.DataFrame, chance: float | None = None, columns: int = 5) -> plt.Figure:
+    """Small multiples: validation top-1 per epoch of every run, one panel per model (seeds as
+    lines), in the order of Fig. 4's rows; the dashed line is chance."""
+    order = ["cornet_s"] + [name for _, _, name in FIG4_ROWS if name in set(curves.model_name) and name != "cornet_s"]
+    order = list(dict.fromkeys(order))
+    order = [m for m in order if m in set(curves.model_name)]
+    rows = int(np.ceil(len(order) / columns))
+    top = curves["val_top1"].max() * 1.08
+    with paper_style():
+        fig, axes = plt.subplots(rows, columns, figsize=(9.3, 1.55 * rows + 0.5), sharex=True, sharey=True,
+                                 squeeze=False)
+        for ax in axes.flat[len(order):]:
+            ax.set_visible(False)
+        for ax, model in zip(axes.flat, order):
+            for seed, run in curves[curves.model_name == model].groupby("seed"):
+                ax.plot(run["epoch"], run["val_top1"], color=CIRCUIT_MAGENTA if model == "cornet_s" else "0.25",
+                        lw=1.2, alpha=0.85)
+            if chance is not None:
+                ax.axhline(chance, color="0.6", lw=0.8, ls="--")
+            ax.set_title(model_label(model), fontsize=8.5)
+            ax.set_ylim(0, top)
+            ax.xaxis.set_major_locator(plt.MaxNLocator(integer=True))
+            strip_leading_zero(ax, "y")
+        for ax in axes[:, 0]:
+            ax.set_ylabel("simulated\ntop-1", fontsize=8.5)
+        for ax in axes[-1, :]:
+            ax.set_xlabel("epoch", fontsize=8.5)
+        fig.tight_layout(h_pad=0.6, w_pad=0.4)
+        record_meta(fig)
+    return fig
+
+
+# ---------------------------------------------------------------------------------------------
+# Brain-Score over training
+# ---------------------------------------------------------------------------------------------
+
+#: What the dynamics page plots against epoch, and its label.
+DYNAMICS_MEASURES = (("val_top1", "simulated top-1"), ("V4", "V4"), ("IT", "IT"), ("behavior", "behaviour"),
+                     ("OST", "OST"), ("brain_score_fig4", "Brain-Score (no OST)"))
+
+
+def dynamics_summary(dynamics: pd.DataFrame) -> pd.DataFrame:
+    """Per model, epoch and measure: mean over seeds and its 95% CI (``mean``, ``ci_low``, ``ci_high``, ``n``)."""
+    rows = []
+    for (model, epoch), group in dynamics.groupby(["model_name", "epoch"]):
+        for measure, _ in DYNAMICS_MEASURES:
+            if measure in group and group[measure].notna().any():
+                mean, low, high = mean_ci(group[measure])
+                rows.append({"model_name": model, "epoch": epoch, "measure": measure, "mean": mean, "ci_low": low,
+                             "ci_high": high, "n": int(group[measure].notna().sum())})
+    return pd.DataFrame(rows, columns=["model_name", "epoch", "measure", "mean", "ci_low", "ci_high", "n"])
+
+
+def emergence(dynamics: pd.DataFrame, fraction: float = 0.9) -> pd.DataFrame:
+    """Per model and measure: the first epoch at which the mean over seeds reaches ``fraction`` of
+    its final value (``epoch_reached``), and the Spearman r over epochs between that measure and
+    simulated top-1 (``r_with_top1``): how early a score emerges, and whether it tracks the task."""
+    from scipy.stats import spearmanr
+
+    summary = dynamics_summary(dynamics)
+    rows = []
+    for (model, measure), group in summary.groupby(["model_name", "measure"]):
+        group = group.sort_values("epoch")
+        final = group["mean"].iloc[-1]
+        reached = group[group["mean"] >= fraction * final]["epoch"]
+        top1 = summary[(summary.model_name == model) & (summary.measure == "val_top1")].sort_values("epoch")
+        r = spearmanr(group["mean"], top1["mean"])[0] if measure != "val_top1" and len(group) > 2 else np.nan
+        rows.append({"model_name": model, "measure": measure, "final": final,
+                     "epoch_reached": int(reached.iloc[0]) if len(reached) else np.nan, "r_with_top1": r})
+    return pd.DataFrame(rows, columns=["model_name", "measure", "final", "epoch_reached", "r_with_top1"])
+
+
+def plot_dynamics(dynamics: pd.DataFrame) -> plt.Figure:
+    """One panel per measure against epoch: each model's mean over seeds with its 95% CI band."""
+    summary = dynamics_summary(dynamics)
+    measures = [(m, label) for m, label in DYNAMICS_MEASURES if m in set(summary.measure)]
+    models = list(dict.fromkeys(dynamics["model_name"]))
+    colours = {m: (CIRCUIT_MAGENTA if m == "cornet_s" else SOURCE_STYLE["simulated"]["color"] if i == 1 else "0.3")
+               for i, m in enumerate(models)}
+    columns = 3
+    rows = int(np.ceil(len(measures) / columns))
+    with paper_style():
+        fig, axes = plt.subplots(rows, columns, figsize=(9.3, 2.2 * rows + 0.6), sharex=True, squeeze=False)
+        for ax in axes.flat[len(measures):]:
+            ax.set_visible(False)
+        for ax, (measure, label) in zip(axes.flat, measures):
+            for model in models:
+                part = summary[(summary.model_name == model) & (summary.measure == measure)].sort_values("epoch")
+                if part.empty:
+                    continue
+                ax.plot(part["epoch"], part["mean"], color=colours[model], lw=1.6, marker="o", ms=3,
+                        label=f"{model_label(model)} ({part['n'].max()} seeds)")
+                ax.fill_between(part["epoch"], part["ci_low"], part["ci_high"], color=colours[model], alpha=0.18,
+                                lw=0)
+            ax.set_title(label, fontsize=9)
+            ax.xaxis.set_major_locator(plt.MaxNLocator(integer=True))
+            strip_leading_zero(ax, "y")
+        for ax in axes[-1, :]:
+            ax.set_xlabel("epoch", fontsize=8.5)
+        handles, labels = axes.flat[0].get_legend_handles_labels()
+        fig.legend(handles, labels, loc="lower center", ncol=len(labels), fontsize=8)
+        fig.tight_layout(rect=(0, 0.06, 1, 1), h_pad=0.8)
+        record_meta(fig)
+    return fig
+
+
+def dynamics_sentence(dynamics: pd.DataFrame, fraction: float = 0.9) -> str:
+    """The page's finding, computed: per model, when each brain measure reached ``fraction`` of its
+    final value against when simulated top-1 did, and how closely each tracked top-1."""
+    found = emergence(dynamics, fraction)
+    parts = []
+    for model, group in found.groupby("model_name", sort=False):
+        by = group.set_index("measure")
+        if "val_top1" not in by.index:
+            continue
+        top1_epoch = by.loc["val_top1", "epoch_reached"]
+        brain = [(m, label) for m, label in DYNAMICS_MEASURES[1:] if m in by.index]
+        earlier = [label for m, label in brain if by.loc[m, "epoch_reached"] < top1_epoch]
+        tracked = ", ".join(f"{label} {fmt_r(by.loc[m, 'r_with_top1'])}" for m, label in brain
+                            if not np.isnan(by.loc[m, "r_with_top1"]))
+        parts.append(f"{model_label(model)}: simulated top-1 reached {fraction:.0%} of its final value at epoch "
+                     f"{int(top1_epoch)}; " + (f"{', '.join(earlier)} got there earlier" if earlier else
+                                               "no brain measure got there earlier")
+                     + (f". Spearman r with top-1 over epochs: {tracked}" if tracked else ""))
+    return " ".join(p + "." for p in parts)

@@ -1,0 +1,173 @@
+"""Sweeps: models x seeds trained and scored here or through submitit, shipped, and checked live."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+from scipy import stats
+
+from cornet_repro import cli
+from cornet_repro.data import shipped as shipped_module
+from cornet_repro.figures.fig4_circuitry import live_check, load_circuitry_results
+from cornet_repro.presets import get_preset
+from cornet_repro.results import read_results
+from cornet_repro.stats import mean_ci
+from cornet_repro.sweeps import SweepError, run_sweep, ship
+
+pytestmark = pytest.mark.usefixtures("single_threaded")
+
+# seconds per run: 1 epoch of 64 images; scored without OST
+FAST = {"train.epochs": 1, "train.n_train": 64, "train.n_val": 32, "train.progress": False, "train.threads": 1,
+        "score.benchmarks": ["V4", "IT", "behavior"], "score.composite": "fig4"}
+
+
+@pytest.fixture
+def preset():
+    return get_preset("tiny", FAST)
+
+
+def test_mean_ci_is_the_student_t_interval():
+    mean, low, high = mean_ci([1.0, 2.0, 3.0])
+    half = stats.t.ppf(0.975, 2) * 1.0 / np.sqrt(3)
+    assert (mean, low, high) == pytest.approx((2.0, 2.0 - half, 2.0 + half))
+    assert mean_ci([4.0, np.nan])[0] == 4.0 and np.isnan(mean_ci([4.0])[1])  # one seed: no interval
+    assert mean_ci([1.0, 2.0, 3.0], confidence=0.5)[2] < high
+
+
+def test_a_sweep_trains_scores_ships_and_is_checked_live(tmp_path, preset, monkeypatch):
+    results, runs = tmp_path / "results", tmp_path / "runs"
+    outcomes = run_sweep(preset, ["cornet_s", "cornet_s_steps_1_1_1"], [0, 1], results, runs, log=lambda _: None,
+                         ost_models=())
+    assert sorted((o.model, o.seed) for o in outcomes) == [("cornet_s", 0), ("cornet_s", 1),
+                                                           ("cornet_s_steps_1_1_1", 0), ("cornet_s_steps_1_1_1", 1)]
+    assert all(Path(o.result).is_file() for o in outcomes)
+    table = read_results(results)
+    assert len(table) == 4 and set(table.preset) == {"tiny"} and table.V4.notna().all()
+    # again: finished runs are scored, not retrained
+    model_file = runs / "tiny" / "cornet_s-seed0" / "model.pt"
+    before = model_file.stat().st_mtime_ns
+    run_sweep(preset, ["cornet_s"], [0], results, runs, log=lambda _: None, ost_models=())
+    assert model_file.stat().st_mtime_ns == before
+
+    monkeypatch.setattr(shipped_module, "SHIPPED_DIR", tmp_path / "shipped")
+    target = ship(results, tmp_path / "shipped" / "demo", preset=preset, command="cornet-repro sweep ...",
+                  started="2026-01-01T00:00:00+00:00", outcomes=outcomes)
+    manifest = shipped_module.read_manifest("demo")
+    assert manifest["preset"]["name"] == "tiny" and manifest["n_results"] == 4 and len(manifest["runs"]) == 4
+    assert {"platform", "cores", "torch"} <= set(manifest["machine"]) and manifest["command"].startswith("cornet-repro")
+    curves = shipped_module.read_curves("demo")
+    assert len(curves) == 4 and curves.val_top1.between(0, 1).all()  # 4 runs x 1 epoch
+    assert len(list((target / "results").glob("*.json"))) == 4
+    # shipped again from a sweep that reused every run: the first command and its seconds are kept
+    again = run_sweep(preset, ["cornet_s", "cornet_s_steps_1_1_1"], [0, 1], results, runs, log=lambda _: None,
+                      ost_models=())
+    assert all(o.reused for o in again)
+    ship(results, target, preset=preset, command="cornet-repro sweep --again", started="2026-01-02T00:00:00+00:00",
+         outcomes=again)
+    second = shipped_module.read_manifest("demo")
+    assert second["command"] == "cornet-repro sweep --again" and second["history"][0]["command"] == manifest["command"]
+    assert second["runs"] == manifest["runs"]
+
+    # the live runs are the shipped ones: they match; Fig. 4 takes each run once
+    matched, sentence, comparison = live_check(results, "demo")
+    assert matched is True and "is current" in sentence and comparison["abs_diff"].max() == 0
+    deltas = load_circuitry_results(results, shipped="demo")
+    assert int(deltas.loc[deltas.variant == "no recurrence (1/1/1)", "n_seeds"].iloc[0]) == 2
+    # a live number that moved: the page says loudly the shipped set is stale, and how to remake it
+    path = next(results.glob("cornet_s-*seed0*.json"))
+    record = json.loads(path.read_text())
+    record["scores"]["IT"]["value"] += 0.01
+    path.write_text(json.dumps(record))
+    matched, sentence, _ = live_check(results, "demo")
+    assert matched is False and sentence.startswith("STALE") and "in IT" in sentence
+    assert sentence.endswith("Remake it: cornet-repro sweep --again")  # the latest command that shipped it
+    with pytest.raises(ValueError, match="shipped sweep 'nope' does not exist; shipped sweeps: \\['demo'\\]"):
+        live_check(results, "nope")
+
+
+def test_a_failed_run_does_not_stop_the_others(tmp_path, preset, monkeypatch):
+    import cornet_repro.pipeline as pipeline
+
+    real = pipeline.train_and_score
+
+    def flaky(preset, results_dir, *, model=None, **kwargs):
+        if model == "cornet_s_steps_1_1_1":
+            raise RuntimeError("out of memory")
+        return real(preset, results_dir, model=model, **kwargs)
+
+    monkeypatch.setattr(pipeline, "train_and_score", flaky)
+    with pytest.raises(SweepError, match="cornet_s_steps_1_1_1 seed 0: RuntimeError: out of memory"):
+        run_sweep(preset, ["cornet_s_steps_1_1_1", "cornet_s"], [0], tmp_path / "r", tmp_path / "runs",
+                  log=lambda _: None)
+    assert list(read_results(tmp_path / "r").model_name) == ["cornet_s"]
+
+
+def test_a_sweep_through_submitits_local_executor(tmp_path, preset):
+    pytest.importorskip("submitit")
+    outcomes = run_sweep(preset, ["cornet_s_steps_1_1_1"], [0, 1], tmp_path / "r", tmp_path / "runs",
+                         cluster="local", cluster_options={"timeout_min": 10}, log=lambda _: None)
+    assert sorted(o.seed for o in outcomes) == [0, 1] and not any(o.error for o in outcomes)
+    assert len(read_results(tmp_path / "r")) == 2
+    assert list((tmp_path / "runs" / "submitit").glob("*_log.out"))  # submitit's logs beside the runs
+
+
+@pytest.mark.parametrize("argv, expected", [
+    (["--models", "cornet_x"], "unknown model 'cornet_x'"),
+    (["--seeds", "-1"], "--seeds -1: seeds are integers >= 0"),
+    (["--cluster-option", "gpus_per_node=4"], "--cluster-option is given without --cluster"),
+    (["--cluster", "slurm", "--cluster-option", "gpus"], "--cluster-option 'gpus': write KEY=VALUE"),
+    (["--ship", "../x"], "--ship '../x': a plain name"),
+    (["--set", "epoch=3"], "did you mean 'epochs'"),
+])
+def test_sweep_mistakes_get_one_line(tmp_path, capsys, argv, expected):
+    code = cli.main(["sweep", "--preset", "tiny", "--results-dir", str(tmp_path / "r"), "--runs-dir",
+                     str(tmp_path / "runs"), *argv])
+    err = capsys.readouterr().err.strip()
+    assert code in (1, 2) and len(err.splitlines()) == 1 and err.startswith("error: ") and expected in err, err
+    assert not (tmp_path / "runs" / "tiny").exists()  # refused before any training
+
+
+def test_brain_score_over_training_and_no_work_done_twice(tmp_path):
+    from cornet_repro.sweeps import over_training
+
+    preset = get_preset("tiny", {**FAST, "train.epochs": 2, "train.keep_epoch_checkpoints": True})
+    results, runs = tmp_path / "results", tmp_path / "runs"
+    run_sweep(preset, ["cornet_s_steps_1_1_1"], [0], results, runs, log=lambda _: None)
+    result = next(results.glob("*.json"))
+    before = result.stat().st_mtime_ns
+    run_sweep(preset, ["cornet_s_steps_1_1_1"], [0], results, runs, log=lambda _: None)
+    assert result.stat().st_mtime_ns == before  # finished and scored: neither retrained nor rescored
+    dynamics = over_training(runs, preset, ["cornet_s_steps_1_1_1"], [0], log=lambda _: None)
+    assert list(dynamics.epoch) == [1, 2] and set(dynamics.model_name) == {"cornet_s_steps_1_1_1"}
+    assert dynamics[["V4", "IT", "behavior", "brain_score_fig4", "val_top1"]].notna().all().all()
+    # the last epoch's weights are the final model's: the same scores as the sweep's result
+    final = read_results(results).iloc[0]
+    assert dynamics.iloc[-1]["IT"] == pytest.approx(final["IT"], abs=1e-12)
+    assert dynamics.iloc[-1]["val_top1"] == pytest.approx(final["validation_top1"])
+
+
+def test_plateau_and_emergence_read_the_curves():
+    from cornet_repro.figures.training import dynamics_sentence, emergence, plateau_summary, plateau_table
+
+    curves = pd.DataFrame({"model_name": ["cornet_s"] * 6 + ["cornet_s_skip_absent"] * 3,
+                           "seed": [0, 0, 0, 1, 1, 1, 0, 0, 0], "epoch": [1, 2, 3] * 3,
+                           "val_top1": [.1, .3, .305, .1, .28, .33, .05, .1, .2]})
+    table = plateau_table(curves)
+    assert list(table.plateau) == [True, False, False]
+    assert list(table.last_rise.round(3)) == [0.005, 0.05, 0.1]
+    text = plateau_summary(curves, chance=1 / 32)
+    assert text.startswith("1 of 3 runs reached a plateau") and "+10.0 points, skip: absent seed 0" in text
+    assert "CORnet-S ends at simulated top-1 0.318 ± 0.018 (mean ± s.d. over 2 seeds) (chance 0.031)" in text
+    # V4 reaches 90% of its final value at epoch 1, top-1 and IT only at epoch 3; IT tracks top-1 exactly
+    dynamics = pd.DataFrame({"model_name": "cornet_s", "seed": [0, 0, 0, 1, 1, 1], "epoch": [1, 2, 3] * 2,
+                             "val_top1": [.1, .2, .3, .1, .2, .32], "V4": [.5, .5, .5, .5, .52, .5],
+                             "IT": [.1, .3, .4, .1, .3, .4]})
+    found = emergence(dynamics).set_index("measure")
+    assert found.loc["V4", "epoch_reached"] == 1 and found.loc["val_top1", "epoch_reached"] == 3
+    assert found.loc["IT", "r_with_top1"] == pytest.approx(1.0)
+    sentence = dynamics_sentence(dynamics)
+    assert "simulated top-1 reached 90% of its final value at epoch 3; V4 got there earlier" in sentence
