@@ -160,6 +160,8 @@ def test_fig4_claim_verdicts_name_direction_and_reason():
     assert "A likely reason: the simulated task (32 shapes at 64 px)" in recurrence.sentence
     skip = by_claim.loc[KEY_CLAIMS[1][0]]
     assert skip.verdict == "not resolved" and "(not resolved; paper -1%)" in skip.sentence
+    assert "Why not resolved: the seeds disagree more than the effect is large (95% CI 2 points wide over 3 seeds)" \
+        in skip.sentence and "likely reason" not in skip.sentence
     bottleneck = by_claim.loc[KEY_CLAIMS[2][0]]
     assert bottleneck.verdict == "same direction" and "likely reason" not in bottleneck.sentence
     assert "1x:" in bottleneck.sentence and "2x:" in bottleneck.sentence

@@ -303,13 +303,13 @@ def claim_verdicts(table: pd.DataFrame, setting: dict[str, str] | None = None) -
     ``setting``: :func:`training_setting` of the runs (None: reasons are left out).
 
     Columns: ``claim``, ``verdict`` (``same direction`` when every resolved measure agrees and
-    none is unresolved; ``opposite direction`` when one resolved measure disagrees; else
-    ``not resolved``), ``sentence``.
+    none is unresolved; ``opposite direction`` when one resolved measure disagrees, with the claim's
+    likely reason; else ``not resolved``, with the width of the CIs that did not resolve), ``sentence``.
     """
     rows = []
     top1_label = _recomputed_label(table, "delta_imagenet_top1_pct").removeprefix("Δ ").removesuffix(", %")
     for claim, variants, reason in KEY_CLAIMS:
-        parts, directions = [], []
+        parts, directions, unresolved = [], [], []
         for group, variant in variants:
             hit = table[(table["group"] == group) & (table["variant"] == variant)]
             if hit.empty or "recomputed_delta_top1_pct" not in hit or hit["recomputed_delta_top1_pct"].isna().all():
@@ -321,6 +321,8 @@ def claim_verdicts(table: pd.DataFrame, setting: dict[str, str] | None = None) -
                 low, high = row.get(f"{recomputed}_ci_low"), row.get(f"{recomputed}_ci_high")
                 direction = _direction(row[column], row[recomputed], bool(row.get(f"{recomputed}_resolved", False)))
                 directions.append(direction)
+                if direction == "not resolved" and not pd.isna(low):
+                    unresolved.append(high - low)
                 ci = "" if pd.isna(low) else f" [{low:+.1f}, {high:+.1f}]"
                 paper = f"{row[column]:+.0f}%" if row[column] != 0 else "0%"
                 measures.append(f"{label} {row[recomputed]:+.1f}%{ci} ({direction}; paper {paper})")
@@ -334,8 +336,14 @@ def claim_verdicts(table: pd.DataFrame, setting: dict[str, str] | None = None) -
         else:
             verdict = "not resolved"
         sentence = f"{claim}. Here: " + "; ".join(parts) + "."
-        if verdict != "same direction" and setting is not None:
+        if verdict == "opposite direction" and setting is not None:
             sentence += f" A likely reason: {reason.format(**setting)}."
+        elif verdict == "not resolved" and unresolved:
+            n_seeds = int(table.get("recomputed_n_seeds", pd.Series([np.nan])).max())
+            low, high = f"{min(unresolved):.0f}", f"{max(unresolved):.0f}"
+            widths = f"CI {low}" if len(unresolved) == 1 else f"CIs {low}" if low == high else f"CIs {low}–{high}"
+            sentence += (f" Why not resolved: the seeds disagree more than the effect is large (95% {widths} "
+                         f"points wide over {n_seeds} seeds); more seeds would narrow them.")
         rows.append({"claim": claim, "verdict": verdict, "sentence": sentence})
     return pd.DataFrame(rows, columns=["claim", "verdict", "sentence"])
 

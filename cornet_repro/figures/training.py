@@ -44,17 +44,18 @@ def plateau_table(curves: pd.DataFrame) -> pd.DataFrame:
 
 
 def plateau_summary(curves: pd.DataFrame, chance: float | None = None) -> str:
-    """The page's sentence: how many runs reached a plateau, the largest last-epoch rise, and
-    where CORnet-S and the weakest model end against chance."""
+    """The page's sentence: how many runs reached a plateau, which did not (and by how much they
+    still rose), and where CORnet-S and the weakest model end against chance."""
     table = plateau_table(curves)
-    worst = table.loc[table["last_rise"].idxmax()]
     final = table.groupby("model_name")["val_top1"].mean()
     weakest = final.idxmin()
     base = table[table.model_name == "cornet_s"]["val_top1"]
     chance_text = "" if chance is None else f" (chance {chance:.3f})"
+    rising = table[~table.plateau].sort_values("last_rise", ascending=False)
+    still = "; ".join(f"{model_label(r.model_name)} seed {r.seed} ({r.last_rise * 100:+.1f})" for r in rising.itertuples())
     return (f"{int(table.plateau.sum())} of {len(table)} runs reached a plateau: validation top-1 rose by less "
-            f"than {PLATEAU_RISE * 100:.0f} point over the last epoch (the largest rise: "
-            f"{worst.last_rise * 100:+.1f} points, {model_label(worst.model_name)} seed {worst.seed}). "
+            f"than {PLATEAU_RISE * 100:.0f} point over the last epoch"
+            + (f". Still rising (points over the last epoch): {still}" if len(rising) else "") + ". "
             f"CORnet-S ends at simulated top-1 {base.mean():.3f} ± {base.std(ddof=1):.3f} (mean ± s.d. over "
             f"{len(base)} seeds){chance_text}; the weakest model, {model_label(weakest)}, at {final[weakest]:.3f}.")
 
@@ -114,8 +115,9 @@ def dynamics_summary(dynamics: pd.DataFrame) -> pd.DataFrame:
 
 def emergence(dynamics: pd.DataFrame, fraction: float = 0.9) -> pd.DataFrame:
     """Per model and measure: the first epoch at which the mean over seeds reaches ``fraction`` of
-    its final value (``epoch_reached``), and the Spearman r over epochs between that measure and
-    simulated top-1 (``r_with_top1``): how early a score emerges, and whether it tracks the task."""
+    its final value (``epoch_reached``; NaN when the final value is not positive), and the Spearman
+    r over epochs between that measure and simulated top-1 (``r_with_top1``): how early a score
+    emerges, and whether it tracks the task."""
     from scipy.stats import spearmanr
 
     summary = dynamics_summary(dynamics)
@@ -123,7 +125,8 @@ def emergence(dynamics: pd.DataFrame, fraction: float = 0.9) -> pd.DataFrame:
     for (model, measure), group in summary.groupby(["model_name", "measure"]):
         group = group.sort_values("epoch")
         final = group["mean"].iloc[-1]
-        reached = group[group["mean"] >= fraction * final]["epoch"]
+        # "reached a fraction of its final value" means nothing for a score that ends at or below 0
+        reached = group[group["mean"] >= fraction * final]["epoch"] if final > 0 else pd.Series([], dtype=int)
         top1 = summary[(summary.model_name == model) & (summary.measure == "val_top1")].sort_values("epoch")
         r = spearmanr(group["mean"], top1["mean"])[0] if measure != "val_top1" and len(group) > 2 else np.nan
         rows.append({"model_name": model, "measure": measure, "final": final,
@@ -177,10 +180,12 @@ def dynamics_sentence(dynamics: pd.DataFrame, fraction: float = 0.9) -> str:
         top1_epoch = by.loc["val_top1", "epoch_reached"]
         brain = [(m, label) for m, label in DYNAMICS_MEASURES[1:] if m in by.index]
         earlier = [label for m, label in brain if by.loc[m, "epoch_reached"] < top1_epoch]
+        never = [label for m, label in brain if np.isnan(by.loc[m, "epoch_reached"])]
         tracked = ", ".join(f"{label} {fmt_r(by.loc[m, 'r_with_top1'])}" for m, label in brain
                             if not np.isnan(by.loc[m, "r_with_top1"]))
         parts.append(f"{model_label(model)}: simulated top-1 reached {fraction:.0%} of its final value at epoch "
                      f"{int(top1_epoch)}; " + (f"{', '.join(earlier)} got there earlier" if earlier else
                                                "no brain measure got there earlier")
+                     + (f"; {', '.join(never)} ended at or below 0" if never else "")
                      + (f". Spearman r with top-1 over epochs: {tracked}" if tracked else ""))
     return " ".join(p + "." for p in parts)
