@@ -172,3 +172,19 @@ def test_plateau_and_emergence_read_the_curves():
     assert found.loc["IT", "r_with_top1"] == pytest.approx(1.0)
     sentence = dynamics_sentence(dynamics)
     assert "simulated top-1 reached 90% of its final value at epoch 3; V4 got there earlier" in sentence
+
+
+def test_the_shipped_sweep_is_complete_and_not_ignored_by_git():
+    import subprocess
+
+    from cornet_repro.data.shipped import RESULTS, SHIPPED_DIR, read_manifest
+
+    manifest = read_manifest("plateau")
+    folder = SHIPPED_DIR / "plateau"
+    files = sorted(p for p in folder.rglob("*") if p.is_file())
+    assert len(list((folder / RESULTS).glob("*.json"))) == manifest["n_results"] == len(manifest["runs"])
+    repo = Path(__file__).resolve().parents[1]
+    if not (repo / ".git").exists():
+        pytest.skip("not a git checkout")
+    ignored = subprocess.run(["git", "-C", str(repo), "check-ignore", "--no-index", *map(str, files)], capture_output=True, text=True)
+    assert ignored.stdout == "", f"a clone would lack these shipped files: {ignored.stdout}"
