@@ -112,6 +112,18 @@ def test_fig4_page_shows_the_shipped_sweep_with_cis_verdicts_and_the_live_check(
     assert "runs reached a plateau" in page and "fig4_curves.csv" in page
 
 
+def test_the_papers_figures_keep_their_numbers(built_book):
+    """Fig. 1-5 of the book are the paper's Fig. 1-5: other figures on their pages are unnumbered."""
+    import re
+
+    html = built_book[0] / "_build" / "html" / "book" / "executed"
+    pages = ["fig1_brainscore_vs_imagenet", "fig2_generalization", "fig3_depth", "fig4_circuitry",
+             "fig5_object_solution_times"]
+    for number, page in enumerate(pages, 1):
+        found = re.findall(r'<span class="caption-number">Fig\. (\d+) </span>', (html / f"{page}.html").read_text())
+        assert found == [str(number)], (page, found)
+
+
 def test_a_failing_notebook_fails_the_build_naming_notebook_and_cell(tmp_path):
     root = copy_book(tmp_path)
     (root / "notebooks" / "train_and_score.ipynb").unlink()  # no training needed to test a failure

@@ -188,3 +188,19 @@ def test_the_shipped_sweep_is_complete_and_not_ignored_by_git():
         pytest.skip("not a git checkout")
     ignored = subprocess.run(["git", "-C", str(repo), "check-ignore", "--no-index", *map(str, files)], capture_output=True, text=True)
     assert ignored.stdout == "", f"a clone would lack these shipped files: {ignored.stdout}"
+
+
+def test_the_emergence_table_puts_cornet_s_first_and_no_epoch_for_scores_ending_below_zero():
+    import re
+
+    from cornet_repro.figures.tables import render_emergence_table
+    from cornet_repro.figures.training import emergence
+
+    dynamics = pd.DataFrame({"model_name": ["cornet_s_steps_1_1_1"] * 3 + ["cornet_s"] * 3, "seed": 0,
+                             "epoch": [1, 2, 3] * 2, "val_top1": [.1, .2, .3] * 2, "OST": [.2, .1, -.05] * 2})
+    found = emergence(dynamics)
+    assert np.isnan(found.set_index(["model_name", "measure"]).loc[("cornet_s", "OST"), "epoch_reached"])
+    body = render_emergence_table(found, caption="c").html.split("<tbody>", 1)[1].split("</tbody>")[0]
+    cells = [c.strip() for c in re.sub(r"<[^>]+>", "|", body).split("|") if c.strip()]
+    assert cells[:11] == ["CORnet-S", "simulated top-1", "0.300", "3", "–", "OST", "−0.050", "–", "−1.00",
+                          "steps: 1/1/1 (none)", "simulated top-1"]

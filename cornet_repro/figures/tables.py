@@ -343,3 +343,22 @@ def render_claims_table(claims: pd.DataFrame, *, caption: str) -> HtmlTable:
                Column("recomputed", "Recomputed", wrap=True, note="at the precision the paper printed"),
                Column("agrees", "Agrees")]
     return render_table(shown, columns, table_id="claims-table", caption=caption, max_height="none")
+
+
+def render_emergence_table(found: pd.DataFrame, *, caption: str) -> HtmlTable:
+    """Brain-Score over training (:func:`cornet_repro.figures.training.emergence`): per model and
+    measure, its final value, the epoch it reached a fraction of it, its Spearman r with top-1;
+    grouped by model, not sortable (a dozen rows)."""
+    from .training import DYNAMICS_MEASURES, model_label
+
+    labels = dict(DYNAMICS_MEASURES)
+    order = {m: i for i, (m, _) in enumerate(DYNAMICS_MEASURES)}
+    shown = found.assign(model=found["model_name"].map(model_label), measure_label=found["measure"].map(labels),
+                         rank=found["measure"].map(order), later=found["model_name"] != "cornet_s")  # CORnet-S first
+    shown = shown.sort_values(["later", "model_name", "rank"], kind="stable")
+    columns = [Column("measure_label", "Measure"), Column("final", "Final value", "number", 3, note="after the last epoch, mean over seeds"),
+               Column("epoch_reached", "Epoch it reached the fraction", "integer",
+                      note="first epoch whose mean over seeds reached the fraction of the final value; – if the final value is ≤ 0"),
+               Column("r_with_top1", "Spearman r with top-1", "number", 2, note="over epochs, means over seeds")]
+    return render_table(shown, columns, table_id="emergence-table", caption=caption, group_by="model",
+                        filterable=False, max_height="none")
