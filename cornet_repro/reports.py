@@ -123,11 +123,12 @@ def fig4_compact_table(table: pd.DataFrame) -> pd.DataFrame:
 
 
 def _ci_text(low: float, high: float, resolved: bool, default: bool) -> str:
-    """'[−5.1, −0.7] resolved' (a 95% CI over seeds); '' where there is none (one seed, the baseline)."""
+    """'[−5, −1] resolved' (a 95% CI over seeds, whole percent); '' where there is none (one seed, the baseline)."""
     if default or pd.isna(low):
         return ""
-    signed = lambda v: f"{v:+.1f}".replace("-", "−")  # noqa: E731 - the tables' minus sign
-    return f"[{signed(low)}, {signed(high)}]" + (" resolved" if resolved else "")
+    signed = lambda v: f"{v:+.0f}".replace("-", "−")  # noqa: E731 - the tables' minus sign
+    # no-break space inside the interval: a narrow column wraps before "resolved", never inside it
+    return f"[{signed(low)},\u00a0{signed(high)}]" + (" resolved" if resolved else "")
 
 
 def fig4_recomputed_names(compact: pd.DataFrame) -> tuple[str, str] | None:

@@ -223,7 +223,8 @@ _STYLE = """<style>
   background:var(--pst-color-background,#fff);vertical-align:bottom}
 .cr-table .cr-data td.cr-num{text-align:right;white-space:nowrap}
 .cr-table .cr-data td.cr-text{text-align:left;white-space:nowrap}
-.cr-table .cr-data .cr-detail{display:block;font-size:.9em;color:var(--pst-color-text-muted,#666);margin-top:.15em}
+.cr-table .cr-data .cr-detail{display:block;font-size:.9em;color:var(--pst-color-text-muted,#666);margin-top:.15em;
+  white-space:normal}
 .cr-table .cr-data tbody td,.cr-table .cr-data tbody th{vertical-align:top}
 .cr-table .cr-data thead th{position:sticky;top:0;z-index:2;font-weight:600;text-align:center;
   background:var(--pst-color-surface,#f5f5f5);min-width:3.5em;max-width:9em}
