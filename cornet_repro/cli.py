@@ -278,12 +278,13 @@ def cmd_sweep(args: argparse.Namespace) -> int:
     from datetime import datetime, timezone
 
     from .data.shipped import SHIPPED_DIR
-    from .presets import load_preset
     from .sweeps import FIG4_SWEEP_MODELS, over_training, run_sweep, ship
 
     started = datetime.now(timezone.utc).isoformat(timespec="seconds")
-    preset = load_preset(args.preset, _overrides(args.overrides))
+    preset = preset_from_args(args)
     models = FIG4_SWEEP_MODELS if args.models == "fig4" else [m.strip() for m in args.models.split(",") if m.strip()]
+    if args.jobs < 1:
+        raise ValueError(f"--jobs {args.jobs}: the number of runs at once is at least 1, e.g. --jobs 2")
     if any(s < 0 for s in args.seeds):
         raise ValueError(f"--seeds {' '.join(map(str, args.seeds))}: seeds are integers >= 0, e.g. --seeds 0 1 2")
     options = {}
@@ -326,21 +327,6 @@ def cmd_sweep(args: argparse.Namespace) -> int:
                       outcomes=outcomes, dynamics=dynamics)
         print(f"shipped to {target}")
     return 0
-
-
-def _overrides(items: Sequence[str]) -> dict[str, Any]:
-    """``--set`` items as preset overrides (keys under ``train.`` unless they name a section)."""
-    from .presets import PresetError
-
-    out = {}
-    for item in items:
-        key, sep, value = item.partition("=")
-        if not sep or not key:
-            raise PresetError(f"--set {item!r}: write KEY=VALUE, e.g. --set epochs=3")
-        if key.split(".")[0] not in ("train", "score", "brain_data", "name", "description"):
-            key = f"train.{key}"
-        out[key] = yaml.safe_load(value)
-    return out
 
 
 # ---------------------------------------------------------------------------------------------

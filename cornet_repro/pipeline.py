@@ -68,15 +68,13 @@ def run_directory(preset: Preset, runs_dir: str | os.PathLike = "runs") -> Path:
 def train_and_score(preset: Preset | str | os.PathLike, results_dir: str | os.PathLike, *,
                     model: str | None = None, seed: int | None = None, runs_dir: str | os.PathLike = "runs",
                     overrides: Mapping[str, Any] | None = None, resume: bool = True, fresh: bool = False,
-                    rescore: bool = True, cache: str | os.PathLike | None = None) -> dict[str, Any]:
+                    cache: str | os.PathLike | None = None) -> dict[str, Any]:
     """Train ``model`` with ``preset`` (skipped if the same training already finished), score it,
     write the result; return the result record (``{}`` on the other processes of a DDP run).
 
     The run directory is :func:`run_directory`. ``fresh=True`` first deletes that run and the
     earlier results of the same model, preset and seed: the book uses it, since it re-executes
     only when code or parameters changed. ``resume=False`` trains afresh over an existing run.
-    ``rescore=False`` returns the result already in ``results_dir`` for a finished run when it
-    scored these very weights with these scoring settings (a sweep started again does no work twice).
     """
     from .train import train
 
@@ -91,10 +89,6 @@ def train_and_score(preset: Preset | str | os.PathLike, results_dir: str | os.Pa
     preset = preset.replace({"train.out_dir": str(out)})
     if fresh:  # the run's files go under its writer lock, in train(overwrite=True)
         remove_results(results_dir, model_name=preset.train.model, preset=preset.name, seed=preset.train.seed)
-    if not fresh and not rescore and resume:
-        earlier = scored_result(preset, results_dir, runs_dir)
-        if earlier is not None:
-            return earlier
     if fresh or not (resume and _finished_with(out, preset)):
         train(preset, resume=resume and not fresh, overwrite=fresh or not resume)
         import torch.distributed as dist

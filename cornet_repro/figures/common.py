@@ -83,10 +83,15 @@ def combined_results(results_dir: str | os.PathLike | None, *, shipped: str | No
     from ..data.shipped import RESULTS, shipped_dir
     from ..results import read_results
 
-    tables = [read_results(shipped_dir(shipped) / RESULTS).assign(origin="shipped")] if shipped else []
+    if models is not None:
+        from ..models.registry import check_model_name
+
+        for name in models:  # a misspelled name would silently empty the figure
+            check_model_name(name)
+    tables = [read_results(shipped_dir(shipped) / RESULTS)] if shipped else []
     live = read_results_dir(results_dir)
     if live is not None:
-        tables.append(live.assign(origin="live"))
+        tables.append(live)
     tables = [t for t in tables if not t.empty]
     if not tables:
         return None

@@ -16,6 +16,7 @@ import numpy as np
 import pandas as pd
 
 from ..models.config import FIG4_ROWS, FIG4_VARIANTS, CORnetSConfig
+from ..claims import RECURRENCE
 from ..stats import mean_ci
 from .interactive import record_meta
 from .style import CIRCUIT_MAGENTA, SOURCE_STYLE, paper_style
@@ -114,7 +115,7 @@ def _has_model_overrides(frame: pd.DataFrame) -> pd.Series:
 
 def load_circuitry_results(results_dir: str | os.PathLike | None, preset: str | None = None, *,
                            shipped: str | None = None, models: list[str] | None = None) -> pd.DataFrame | None:
-    """Recomputed Fig. 4 deltas from :func:`circuitry_results` (None → none).
+    """Recomputed Fig. 4 deltas from :func:`cornet_repro.figures.common.combined_results` (None → none).
 
     ``preset`` selects whose results to show; None takes the preset of the newest result file.
     ``attrs["setting"]`` of the frame is :func:`training_setting` of those results.
@@ -250,15 +251,13 @@ def agreement(table: pd.DataFrame) -> pd.DataFrame:
                                        "zero_moved", "spearman_r", "p", "n_correlated"])
 
 
-RECURRENCE_GROUP = "Number of recurrent steps in V2/V4/IT"
-
 #: The paper's key circuitry claims (§4.3): (claim, the variants that test it, why the simulated
 #: world may not show it). The reasons name how this world differs from the paper's, in the
 #: direction that matters for that claim; they are shown only where the direction differs, with
 #: the training setting filled in from the runs (:func:`training_setting`).
 KEY_CLAIMS: tuple[tuple[str, tuple[tuple[str, str], ...], str], ...] = (
     ("Recurrence helps: removing it costs top-1 and Brain-Score",
-     ((RECURRENCE_GROUP, "no recurrence (1/1/1)"),),
+     ((RECURRENCE, "no recurrence (1/1/1)"),),
      "the simulated task ({classes} shapes at {image_size} px) is solved by a feed-forward stack of this "
      "width, and the simulated IT sites pool fixed Gabor energy plus an identity signal with no recurrent "
      "dynamics to match, so nothing here rewards recurrence beyond the accuracy it buys"),
@@ -339,7 +338,7 @@ def claim_verdicts(table: pd.DataFrame, setting: dict[str, str] | None = None) -
         if verdict == "opposite direction" and setting is not None:
             sentence += f" A likely reason: {reason.format(**setting)}."
         elif verdict == "not resolved" and unresolved:
-            n_seeds = int(table.get("recomputed_n_seeds", pd.Series([np.nan])).max())
+            n_seeds = int(table["recomputed_n_seeds"].max())
             low, high = f"{min(unresolved):.0f}", f"{max(unresolved):.0f}"
             widths = f"CI {low}" if len(unresolved) == 1 else f"CIs {low}" if low == high else f"CIs {low}–{high}"
             sentence += (f" Why not resolved: the seeds disagree more than the effect is large (95% {widths} "
@@ -446,7 +445,7 @@ def describe_shipped(manifest: dict) -> str:
     later = [step["command"] for step in manifest.get("history", [])[1:]] + ([manifest["command"]] if manifest.get("history") else [])
     commit = str(made.get("commit"))
     commit = commit[:10] + ("+dirty" if commit.endswith("+dirty") else "")
-    text = (f"The shipped sweep holds {len(runs)} runs ({models} models × {len(runs) // max(models, 1)} seeds) of preset "
+    text = (f"The shipped sweep ({manifest['preset'].get('brain_data', 'simulated')} data) holds {len(runs)} runs ({models} models × {len(runs) // max(models, 1)} seeds) of preset "
             f"{manifest['preset']['name']}, made on {made['started'][:10]} at commit {commit} with "
             f"`{made['command']}` on a {machine.get('cores', '?')}-core {machine.get('processor', 'machine')} in "
             f"{hours:.1f} h of wall time ({sum(r['seconds'] for r in runs) / 3600:.1f} h of training and scoring "
