@@ -305,12 +305,24 @@ def _score_epochs(run: Path, threads: int = 0, log: Callable[[str], None] | None
     return frame
 
 
+def _changes(old: Any, new: Any, prefix: str = "") -> dict[str, list[Any]]:
+    """Dotted keys whose values differ between two preset dicts, as ``{key: [old, new]}``."""
+    if isinstance(old, dict) and isinstance(new, dict):
+        out: dict[str, list[Any]] = {}
+        for key in sorted(set(old) | set(new)):
+            out.update(_changes(old.get(key), new.get(key), f"{prefix}{key}."))
+        return out
+    return {} if old == new else {prefix.rstrip("."): [old, new]}
+
+
 def ship(results_dir: str | os.PathLike, target: str | os.PathLike, *, preset: Preset, command: str,
          started: str, outcomes: Sequence[SweepRun], dynamics: pd.DataFrame | None = None) -> Path:
     """Copy the sweep's result files (of ``preset``) and learning curves (and Brain-Score over
     training, when given) into ``target`` with a manifest; a folder already there is replaced only
-    once the new one is complete. Shipped again with the same preset, the manifest keeps the earlier
-    commands in ``history`` and the seconds of the runs this sweep reused."""
+    once the new one is complete. Shipped again with the same preset, or with one that only trains
+    longer (more ``train.epochs``: the runs were resumed, not retrained), the manifest keeps the
+    earlier steps in ``history`` (an extension's step records ``preset_changes``). Each run's
+    ``train_seconds`` sums its epochs' times from its log, however many steps made them."""
     target = Path(target)
     table = read_results(results_dir)
     table = table[table["preset"] == preset.name]
@@ -323,7 +335,8 @@ def ship(results_dir: str | os.PathLike, target: str | os.PathLike, *, preset: P
     for path in table["path"]:
         shutil.copy2(path, staging / RESULTS / Path(path).name)
         run_dirs.append(Path(read_result(path)["checkpoint"]).parent)
-    learning_curves(run_dirs).to_csv(staging / CURVES, index=False, float_format="%.6g")
+    curves = learning_curves(run_dirs)
+    curves.to_csv(staging / CURVES, index=False, float_format="%.6g")
     if dynamics is not None:
         dynamics.to_csv(staging / DYNAMICS, index=False, float_format="%.6g")
     import torch
@@ -336,13 +349,21 @@ def ship(results_dir: str | os.PathLike, target: str | os.PathLike, *, preset: P
     old_manifest = target / MANIFEST
     if old_manifest.is_file():  # shipped again (e.g. to add Brain-Score over training): keep what made the runs
         old = json.loads(old_manifest.read_text())
-        if old.get("preset") == to_dict(preset):
+        changes = _changes(old.get("preset"), to_dict(preset))
+        extended = set(changes) == {"train.epochs"} and changes["train.epochs"][1] > changes["train.epochs"][0]
+        if not changes or extended:
             history = old.get("history", []) + [{k: old[k] for k in ("command", "commit", "started", "finished",
-                                                                      "machine") if k in old}]
+                                                                      "machine", "preset_changes") if k in old}]
             runs = {(entry["model_name"], entry["seed"]): entry for entry in old.get("runs", [])}
+        if extended:
+            step["preset_changes"] = changes
     for o in outcomes:  # a run reused by this sweep keeps the seconds it took when it was made
         if not (o.reused and (o.model, o.seed) in runs):
-            runs[(o.model, o.seed)] = {"model_name": o.model, "seed": o.seed, "seconds": round(o.seconds, 1)}
+            earlier = runs.get((o.model, o.seed), {}).get("seconds", 0.0)  # an extended run: add its earlier time
+            runs[(o.model, o.seed)] = {"model_name": o.model, "seed": o.seed, "seconds": round(earlier + o.seconds, 1)}
+    train_seconds = curves.groupby(["model_name", "seed"])["epoch_seconds"].sum()
+    for (model, seed), entry in runs.items():
+        entry["train_seconds"] = round(float(train_seconds.get((model, seed), float("nan"))), 1)
     manifest = {"preset": to_dict(preset), **step, "history": history, "runs": list(runs.values()),
                 "n_results": len(table),
                 "over_training": sorted(set(dynamics["model_name"])) if dynamics is not None else []}

@@ -6,6 +6,7 @@
     torchrun --nnodes 2 --nproc_per_node 8 --rdzv_backend c10d --rdzv_endpoint HOST:29500 \\
         -m cornet_repro train --preset paper --data-path /data/imagenet
     cornet-repro train --preset paper ... --resume              # continue after an interruption
+    cornet-repro train --preset paper ... --resume --set epochs=60   # train a finished run longer
 
 The recipe: SGD (momentum .9, weight decay 1e-4), cross-entropy, lr .1 divided by 10 every 20
 epochs, 43 epochs, global batch 256; RandomResizedCrop 224 + horizontal flip for training, resize
@@ -24,7 +25,10 @@ Exact resume: augmentation randomness is a function of (seed, epoch, image index
 order a function of (seed, epoch), and a checkpoint holds model, optimizer, scheduler, position in
 the epoch, running epoch statistics and every process's RNG states; with ``deterministic: true``
 and the same number of processes and threads, an interrupted and resumed run ends with the same
-weights, bit for bit, as an uninterrupted one (tested on CPU).
+weights, bit for bit, as an uninterrupted one (tested on CPU). ``epochs`` is the one recipe field a
+resume may change (to no fewer than the epochs done): the learning rate depends only on the epoch
+(a step schedule), so a run trained for 10 epochs and resumed with ``epochs: 15`` equals one
+trained for 15 from the start (tested).
 """
 
 from __future__ import annotations
@@ -65,6 +69,9 @@ __all__ = ["train", "NonFiniteLossError", "evaluate", "forward_flops", "device_p
 # what it computes. Everything else must match the checkpoint.
 _RESUMABLE_CHANGES = {"out_dir", "progress", "num_workers", "threads", "max_steps", "log_every_steps",
                       "checkpoint_every_steps", "keep_epoch_checkpoints", "peak_tflops", "compile", "data_path"}
+# ``epochs`` may change too, to no fewer than the checkpoint's completed epochs: StepLR's rate is a
+# function of the epoch alone, so training longer extends the same run (checked in _train).
+_EXTENDABLE = {"epochs"}
 
 # Dense bf16 peak (TFLOP/s) of common GPUs, for the model FLOPs utilization (MFU). Longer names
 # first: the first substring found in torch.cuda.get_device_name() wins.
@@ -189,7 +196,7 @@ def _save(obj: Mapping[str, Any], path: Path) -> None:
 
 
 def _config_differences(saved: Mapping[str, Any], current: Mapping[str, Any]) -> list[str]:
-    keys = sorted((set(saved) | set(current)) - _RESUMABLE_CHANGES)
+    keys = sorted((set(saved) | set(current)) - _RESUMABLE_CHANGES - _EXTENDABLE)
     return [f"{k}: checkpoint {saved.get(k)!r} vs now {current.get(k)!r}" for k in keys if saved.get(k) != current.get(k)]
 
 
@@ -330,6 +337,10 @@ def _train(preset: Preset | None, config: TrainConfig, resume: bool) -> dict[str
         if differences:
             raise ValueError(f"--resume: the config differs from the checkpoint {ckpt_path} in: "
                              + "; ".join(differences) + ". Use the same settings, or a new --out-dir.")
+        started = state.get("epoch", 0) + (1 if state.get("step_in_epoch") else 0)  # an epoch begun must end
+        if config.epochs < started:
+            raise ValueError(f"--resume: epochs={config.epochs}, but the checkpoint {ckpt_path} has reached "
+                             f"epoch {started}; set epochs to at least {started}, or use a new --out-dir.")
         try:
             raw_model.load_state_dict(state["model"])
             optimizer.load_state_dict(state["optimizer"])

@@ -88,6 +88,25 @@ def test_a_sweep_trains_scores_ships_and_is_checked_live(tmp_path, preset, monke
     with pytest.raises(ValueError, match="shipped sweep 'nope' does not exist; shipped sweeps: \\['demo'\\]"):
         live_check(results, "nope")
 
+    # trained longer (epochs 1 -> 2): the runs are resumed, not retrained, and the manifest says so
+    longer = preset.replace({"train.epochs": 2})
+    extended = run_sweep(longer, ["cornet_s", "cornet_s_steps_1_1_1"], [0, 1], results, runs, log=lambda _: None,
+                         ost_models=())
+    assert not any(o.reused for o in extended)
+    log = [json.loads(line) for line in (runs / "tiny" / "cornet_s-seed0" / "log.jsonl").read_text().splitlines()]
+    assert [entry["epoch"] for entry in log] == [1, 2]
+    ship(results, target, preset=longer, command="cornet-repro sweep --set epochs=2", started="2026-01-03T00:00:00+00:00",
+         outcomes=extended)
+    third = shipped_module.read_manifest("demo")
+    assert third["preset_changes"] == {"train.epochs": [1, 2]} and len(third["history"]) == 2
+    assert third["n_results"] == 4 and len(shipped_module.read_curves("demo")) == 8
+    by_run = {(r["model_name"], r["seed"]): r for r in third["runs"]}
+    for r in manifest["runs"]:
+        assert by_run[r["model_name"], r["seed"]]["seconds"] > r["seconds"]  # the first epoch's time is kept
+    curves = shipped_module.read_curves("demo")
+    assert by_run["cornet_s", 0]["train_seconds"] == pytest.approx(
+        curves.query("model_name == 'cornet_s' and seed == 0").epoch_seconds.sum(), abs=0.1)
+
 
 def test_a_failed_run_does_not_stop_the_others(tmp_path, preset, monkeypatch):
     import cornet_repro.pipeline as pipeline

@@ -241,6 +241,26 @@ def test_checkpoint_contents_and_resume_guard(tmp_path, restore_torch_globals):
     assert again["global_step"] == 6 and len((tmp_path / "run" / LOG).read_text().splitlines()) == 3
 
 
+def test_a_finished_run_resumed_with_more_epochs_equals_one_trained_that_long(tmp_path, restore_torch_globals):
+    """Training longer: 2 epochs, then --resume with epochs 3 (across the lr step) = 3 from the start."""
+    overrides = {"train.lr_step_epochs": 2, "train.keep_epoch_checkpoints": True}
+    reference = train(tiny(tmp_path / "reference", **{**overrides, "train.epochs": 3}))
+    train(tiny(tmp_path / "extended", **{**overrides, "train.epochs": 2}))
+    extended = train(tiny(tmp_path / "extended", **{**overrides, "train.epochs": 3}), resume=True)
+    assert extended["epochs_completed"] == reference["epochs_completed"] == 3
+    ref, got = _weights(tmp_path / "reference" / FINAL_MODEL), _weights(tmp_path / "extended" / FINAL_MODEL)
+    assert all(torch.equal(ref[key], got[key]) for key in ref), "the extended run's weights differ"
+    ref_log, got_log = ([json.loads(line) for line in (tmp_path / name / LOG).read_text().splitlines()]
+                        for name in ("reference", "extended"))
+    assert [(r["epoch"], r["lr"], r["val_top1"]) for r in got_log] == [(r["epoch"], r["lr"], r["val_top1"])
+                                                                       for r in ref_log]
+    assert ref_log[-1]["lr"] == pytest.approx(0.1 * ref_log[0]["lr"])  # the third epoch is past the lr step
+    assert load_checkpoint_file(tmp_path / "extended" / "epoch_003.pt")["epoch"] == 3
+    # fewer epochs than the run has done: refused, in one line that says what to set
+    with pytest.raises(ValueError, match="has reached epoch 3; set epochs to at least 3"):
+        train(tiny(tmp_path / "extended", **{**overrides, "train.epochs": 2}), resume=True)
+
+
 def test_sigkill_mid_epoch_then_resume_is_bit_identical(tmp_path, restore_torch_globals):
     """A run killed with SIGKILL after a step checkpoint and resumed ends with the same weights."""
     overrides = {"train.epochs": 3, "train.checkpoint_every_steps": 4}

@@ -434,22 +434,30 @@ def recomputed_summary(recomputed: pd.DataFrame, table: pd.DataFrame) -> str:
 
 def describe_shipped(manifest: dict) -> str:
     """A sentence on how a shipped sweep was made (its manifest, :mod:`cornet_repro.data.shipped`):
-    runs, preset, when, commit, command, machine, and how long it took."""
+    runs, preset, when, commit, command, machine, wall time of each step, and the training time
+    summed over runs (from the runs' logs, so resumed and extended runs count whole)."""
     from datetime import datetime
 
-    made = (manifest.get("history") or [manifest])[0]  # the step that trained the runs
-    hours = (datetime.fromisoformat(made["finished"]) - datetime.fromisoformat(made["started"])).total_seconds() / 3600
+    def hours(step: dict) -> float:
+        return (datetime.fromisoformat(step["finished"]) - datetime.fromisoformat(step["started"])).total_seconds() / 3600
+
+    def commit(step: dict) -> str:
+        text = str(step.get("commit"))
+        return text[:10] + ("+dirty" if text.endswith("+dirty") else "")
+
+    steps = [*manifest.get("history", []), {k: v for k, v in manifest.items() if k != "history"}]
+    made, later = steps[0], steps[1:]
     runs = manifest["runs"]
     models = len({r["model_name"] for r in runs})
     machine = made.get("machine", {})
-    later = [step["command"] for step in manifest.get("history", [])[1:]] + ([manifest["command"]] if manifest.get("history") else [])
-    commit = str(made.get("commit"))
-    commit = commit[:10] + ("+dirty" if commit.endswith("+dirty") else "")
-    text = (f"The shipped sweep ({manifest['preset'].get('brain_data', 'simulated')} data) holds {len(runs)} runs ({models} models × {len(runs) // max(models, 1)} seeds) of preset "
-            f"{manifest['preset']['name']}, made on {made['started'][:10]} at commit {commit} with "
-            f"`{made['command']}` on a {machine.get('cores', '?')}-core {machine.get('processor', 'machine')} in "
-            f"{hours:.1f} h of wall time ({sum(r['seconds'] for r in runs) / 3600:.1f} h of training and scoring "
-            f"summed over runs).")
-    if later:
-        text += f" Then: `{'`; `'.join(later)}`."
-    return text
+    text = (f"The shipped sweep ({manifest['preset'].get('brain_data', 'simulated')} data) holds {len(runs)} runs "
+            f"({models} models × {len(runs) // max(models, 1)} seeds) of preset {manifest['preset']['name']}. "
+            f"Made on {made['started'][:10]} at commit {commit(made)} with `{made['command']}` on a "
+            f"{machine.get('cores', '?')}-core {machine.get('processor', 'machine')} in {hours(made):.1f} h of wall time")
+    for step in later:
+        changes = step.get("preset_changes") or {}
+        what = "; ".join(f"{key} {old} → {new}" for key, (old, new) in changes.items())
+        text += (f"; then `{step['command']}` at commit {commit(step)} ({hours(step):.1f} h"
+                 + (f"; it trained the same runs longer: {what}" if what else "") + ")")
+    seconds = [r.get("train_seconds", r["seconds"]) for r in runs]
+    return text + f". Training took {sum(seconds) / 3600:.1f} h summed over runs (from their logs)."
