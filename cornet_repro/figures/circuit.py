@@ -26,7 +26,7 @@ import numpy as np
 from matplotlib import patches
 from matplotlib.text import Text
 
-from ..models.config import FIG4_ROWS, FIG4_VARIANTS, CORnetSConfig
+from ..models.config import FIG4_ROWS, FIG4_SHORT_GROUPS, FIG4_VARIANTS, CORnetSConfig
 from .style import CIRCUIT_MAGENTA, paper_style
 
 __all__ = ["FONT_PT", "circuit_config", "circuit_gallery_html", "draw_circuit", "draw_circuit_grid", "fig4_groups",
@@ -219,10 +219,7 @@ def _layout(config: CORnetSConfig) -> _Layout:
 def _draw_block(ax: plt.Axes, config: CORnetSConfig, numbered: bool) -> None:
     """The block of every area after V1, from input (bottom) to output (top)."""
     groups = fig4_groups()
-    no = {key: groups.index(group) + 1 for key, group in (
-        ("steps", "Number of recurrent steps in V2/V4/IT"), ("loop", "Recurrent loop length"),
-        ("gate", "Gating"), ("bottleneck", "Bottleneck size"), ("convs", "Convolutional layers"),
-        ("skip", "Skip connection"), ("norm", "Normalization"))}
+    no = {key: groups.index(group) + 1 for group, key in FIG4_SHORT_GROUPS.items() if key != "areas"}  # in the block
     layout = _layout(config)
     chain = layout.chain
     _text(ax, _X_CHAIN, 0.0, "input", gid="block_input", ha="center", va="bottom")

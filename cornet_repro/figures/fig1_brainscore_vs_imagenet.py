@@ -71,11 +71,12 @@ def fig1_data(scores: pd.DataFrame, threshold: float = 0.70, show_basenets: bool
 def plot_fig1(scores: pd.DataFrame, *, threshold: float = 0.70, show_basenets: bool = True,
               label_models: tuple[str, ...] = MAIN_LABELS, inset_labels: tuple[str, ...] = INSET_LABELS,
               overlay: pd.DataFrame | None = None, n_resamples: int = 10_000,
-              seed: int = 0) -> tuple[plt.Figure, dict[str, Correlation]]:
+              seed: int = 0, stacked: bool = False) -> tuple[plt.Figure, dict[str, Correlation]]:
     """Draw Fig. 1 (right half of the paper's figure) and return it with its statistics.
 
     Labels name families as the paper does ("MobileNets"), sit inside the axes, never overprint
-    (:func:`place_labels`), and every point names itself on hover in the book.
+    (:func:`place_labels`), and every point names itself on hover in the book. ``stacked``: the
+    inset under the main panel instead of beside it (a phone's column).
     """
     stats = fig1_statistics(scores, threshold, show_basenets, n_resamples, seed)
     data = scores.dropna(subset=["imagenet_top1", "brain_score"])
@@ -87,7 +88,10 @@ def plot_fig1(scores: pd.DataFrame, *, threshold: float = 0.70, show_basenets: b
 
     with paper_style():
         # drawn at the width it is shown (the theme's full width, ~9.5 in), so no text shrinks
-        fig, (ax, inset) = plt.subplots(1, 2, figsize=(9.2, 4.1), gridspec_kw=dict(width_ratios=[1.3, 1]))
+        if stacked:
+            fig, (ax, inset) = plt.subplots(2, 1, figsize=(4.4, 7.6), gridspec_kw=dict(height_ratios=[1.2, 1]))
+        else:
+            fig, (ax, inset) = plt.subplots(1, 2, figsize=(9.2, 4.1), gridspec_kw=dict(width_ratios=[1.3, 1]))
         if show_basenets:
             points = ax.scatter(basenets.imagenet_top1, basenets.brain_score, s=16, color=BASENET_GREY, alpha=0.8,
                                 linewidth=0, label="BaseNets")
@@ -129,9 +133,11 @@ def plot_fig1(scores: pd.DataFrame, *, threshold: float = 0.70, show_basenets: b
             x0, x1 = inset.get_xlim()
             y0, y1 = inset.get_ylim()
             ax.add_patch(Rectangle((x0, y0), x1 - x0, y1 - y0, fill=False, ec="0.5", lw=0.8))
-            for yy in (y0, y1):
-                fig.add_artist(ConnectionPatch((x1, yy), (0, 0 if yy == y0 else 1), "data", "axes fraction",
-                                               axesA=ax, axesB=inset, color="0.6", lw=0.6))
+            corners = ([((x0, y0), (0, 1)), ((x1, y0), (1, 1))] if stacked  # the region's bottom to the inset's top
+                       else [((x1, y0), (0, 0)), ((x1, y1), (0, 1))])  # its right side to the inset's left
+            for here, there in corners:
+                fig.add_artist(ConnectionPatch(here, there, "data", "axes fraction", axesA=ax, axesB=inset,
+                                               color="0.6", lw=0.6))
         # Labels last, on the final layout: CORnet-S first (it must stay next to its dot).
         place_labels(ax, cornet.imagenet_top1, cornet.brain_score, ["CORnet-S"] * len(cornet), fontsize=10,
                      fontweight="bold")

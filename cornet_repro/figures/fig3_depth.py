@@ -85,14 +85,21 @@ def _family_anchor(fam: pd.DataFrame, measure: str) -> pd.Series:
 
 def plot_fig3(scores: pd.DataFrame, *, measures: tuple[str, ...] = PANELS, label_families: bool = True,
               overlay: pd.DataFrame | None = None, jitter: float = MOBILENET_JITTER,
-              seed: int = 0) -> plt.Figure:
+              seed: int = 0, columns: int | None = None) -> plt.Figure:
     """Draw Fig. 3: one panel per measure against depth, families outlined and labelled (labels
-    never overprint; a label away from its family gets a leader line); points name themselves on hover."""
+    never overprint; a label away from its family gets a leader line); points name themselves on hover.
+    ``columns``: panels a row (default: all in one, as in the paper; 1 stacks them for a phone)."""
     table = depth_table(scores, jitter, seed)
+    columns = min(columns or len(measures), len(measures))
+    rows = -(-len(measures) // columns)
     with paper_style():
         # three panels across the theme's full width (~9.5 in), as in the paper
-        fig, axes = plt.subplots(1, len(measures), figsize=(3.15 * len(measures), 3.5), squeeze=False)
-        for ax, measure in zip(axes[0], measures):
+        fig, grid = plt.subplots(rows, columns, figsize=(3.15 * columns + 0.25 * (columns == 1), 3.5 * rows),
+                                 squeeze=False)
+        axes = grid.flat[:len(measures)]
+        for ax in grid.flat[len(measures):]:
+            ax.set_visible(False)
+        for ax, measure in zip(axes, measures):
             shown = table.dropna(subset=[measure])
             others = shown[shown.model != selections.CORNET_S]
             cornet = shown[shown.model == selections.CORNET_S]
@@ -114,7 +121,7 @@ def plot_fig3(scores: pd.DataFrame, *, measures: tuple[str, ...] = PANELS, label
             y0, y1 = ax.get_ylim()  # room for labels above and below the families
             ax.set_ylim(y0 - 0.06 * (y1 - y0), y1 + 0.08 * (y1 - y0))
         fig.tight_layout(w_pad=1.2)
-        for ax, measure in zip(axes[0], measures):
+        for ax, measure in zip(axes, measures):
             shown = table.dropna(subset=[measure])
             cornet = shown[shown.model == selections.CORNET_S]
             others = shown[shown.model != selections.CORNET_S]

@@ -15,7 +15,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 
-from ..models.config import FIG4_ROWS, FIG4_VARIANTS, CORnetSConfig
+from ..models.config import FIG4_ROWS, FIG4_VARIANTS, CORnetSConfig, fig4_short_label
 from ..claims import RECURRENCE
 from ..stats import mean_ci
 from .interactive import record_meta
@@ -347,8 +347,10 @@ def claim_verdicts(table: pd.DataFrame, setting: dict[str, str] | None = None) -
     return pd.DataFrame(rows, columns=["claim", "verdict", "sentence"])
 
 
-def plot_fig4(table: pd.DataFrame) -> plt.Figure:
-    """Dot plot of the deltas per variant, grouped as in the paper; default rows in bold."""
+def plot_fig4(table: pd.DataFrame, columns: int | None = None) -> plt.Figure:
+    """Dot plot of the deltas per variant, grouped as in the paper; default rows in bold.
+    ``columns``: panels a row (default: all in one; 2 puts the recomputed pair under the published
+    one, for a phone)."""
     rows = table.reset_index(drop=True)
     y = np.arange(len(rows))[::-1]
     has_recomputed = "recomputed_delta_top1_pct" in rows
@@ -363,8 +365,14 @@ def plot_fig4(table: pd.DataFrame) -> plt.Figure:
     defaults = rows["is_default"].to_numpy(bool)
     with paper_style():
         # the theme's full width (~9.5 in): the row labels take ~2.3 in, the panels share the rest
-        fig, axes = plt.subplots(1, len(panels), figsize=(9.3 if len(panels) > 2 else 7.0, 0.21 * len(rows) + 1.5),
-                                 sharey=True)
+        columns = min(columns or len(panels), len(panels))
+        n_rows = -(-len(panels) // columns)
+        narrow = columns < len(panels)
+        legend_in = 0.55 if narrow else 0.1 * (0.21 * len(rows) + 1.5)
+        width = 4.6 if narrow else 9.3 if len(panels) > 2 else 7.0
+        fig, grid = plt.subplots(n_rows, columns, figsize=(width, (0.21 * len(rows) + 1.35) * n_rows + legend_in),
+                                 sharey=True, squeeze=False)
+        axes = list(grid.flat)
         for ax, (column, label, recomputed) in zip(axes, panels):
             ax.axvline(0, color="0.7", lw=0.8)
             if recomputed:
@@ -387,18 +395,21 @@ def plot_fig4(table: pd.DataFrame) -> plt.Figure:
             ax.set_xlabel(label, fontsize=8.5)
             ax.spines["left"].set_visible(False)
             ax.tick_params(axis="y", length=0)
-        labels = [f"{g}: {v}" for g, v in zip(rows["group"], rows["variant"])]
-        axes[0].set_yticks(y, labels, fontsize=8)
-        for tick, default in zip(axes[0].get_yticklabels(), rows["is_default"]):
-            if default:
-                tick.set_fontweight("bold")
+        labels = [fig4_short_label(g, v) if narrow else f"{g}: {v}" for g, v in zip(rows["group"], rows["variant"])]
+        for first in grid[:, 0]:
+            first.set_yticks(y, labels, fontsize=8)
+            first.tick_params(labelleft=True)
+            for tick, default in zip(first.get_yticklabels(), rows["is_default"]):
+                if default:
+                    tick.set_fontweight("bold")
         for boundary in np.flatnonzero(rows["group_no"].diff().fillna(0).to_numpy() != 0):
             for ax in axes:
                 ax.axhline(y[boundary] + 0.5, color="0.85", lw=0.6)
         # one legend under the panels: inside them it covered the bottom rows' points
         handles = {label: handle for ax in axes for handle, label in zip(*ax.get_legend_handles_labels())}
-        fig.legend(handles.values(), handles.keys(), loc="lower center", ncol=min(len(handles), 3), fontsize=8)
-        fig.tight_layout(rect=(0, 0.07, 1, 1), w_pad=0.8)
+        fig.legend(handles.values(), handles.keys(), loc="lower center", ncol=1 if narrow else min(len(handles), 3),
+                   fontsize=8)
+        fig.tight_layout(rect=(0, legend_in / fig.get_figheight(), 1, 1), w_pad=0.8)
         record_meta(fig)
     return fig
 

@@ -115,17 +115,21 @@ def ost_summary(pairs: pd.DataFrame) -> str:
 
 
 def plot_fig5(published_bins: pd.DataFrame, computed: pd.DataFrame | None = None, n_bins: int = 5,
-              computed_source: str = "simulated") -> plt.Figure:
+              computed_source: str = "simulated", stacked: bool = False) -> plt.Figure:
     """Left: published bins with s.e.m. and a line through them. Right, when OSTs were computed here
     (``computed``: :func:`ost_pairs_per_seed`): their bins per seed, on their own axes, so neither
-    range flattens the other."""
+    range flattens the other. ``stacked``: the second panel under the first (a phone's column)."""
     x = published_bins["model_ost_bin_right_edge_ms"].to_numpy()
     y = published_bins["monkey_ost_mean_ms"].to_numpy()
     fit = stats.linregress(x, y)
     drawable = computed is not None and (ost_correlations(computed)["n_both"] >= max(n_bins, 3)).any()
     panels = 2 if drawable else 1
     with paper_style():
-        fig, axes = plt.subplots(1, panels, figsize=(5.2 * panels if panels == 1 else 9.0, 4), squeeze=False)
+        if stacked:
+            fig, axes = plt.subplots(panels, 1, figsize=(4.4, 3.9 * panels), squeeze=False)
+            axes = axes.T  # axes[0, i]: panel i, either way
+        else:
+            fig, axes = plt.subplots(1, panels, figsize=(5.2 * panels if panels == 1 else 9.0, 4), squeeze=False)
         ax = axes[0, 0]
         ax.errorbar(x, y, yerr=published_bins["monkey_ost_sem_ms"], fmt="o", color="0.5", ms=8, lw=0.8,
                     label="published bins (digitized)")
@@ -152,6 +156,8 @@ def plot_fig5(published_bins: pd.DataFrame, computed: pd.DataFrame | None = None
                            label=f"seed {seed}: r = {r:.2f}, {len(both)} images", **{**style, "alpha": 1 - 0.25 * i})
             ax.set_title(f"Computed here ({computed_source}, preset {computed.preset.iloc[0]})", fontsize=10)
             ax.set_xlabel(r"$IT_{COR}$ object solution times (ms)", fontweight="normal")
+            if stacked:
+                ax.set_ylabel(r"$IT_{monkey}$ object solution times (ms)", fontweight="normal")
             ax.legend(loc="lower right", fontsize=8)
         axes[0, 0].set_xlabel(r"$IT_{COR}$ object solution times (ms)", fontweight="normal")
         axes[0, 0].set_ylabel(r"$IT_{monkey}$ object solution times (ms)", fontweight="normal")

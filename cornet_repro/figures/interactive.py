@@ -89,6 +89,12 @@ def overlapping_texts(fig: plt.Figure, pad: float = 0.0) -> list[tuple[str, str]
 
 
 _WIDE_STYLE = """<style>
+svg.cornet-figure { display: block; }
+svg.cornet-narrow-layout { display: none; }
+@media (max-width: 767.98px) {
+  svg.cornet-wide-layout { display: none; }
+  svg.cornet-narrow-layout { display: block; }
+}
 @media (min-width: 992px) {
   .bd-page-width:not(:has(.bd-sidebar-secondary)) .cornet-wide { width: 136%; max-width: 136%; position: relative; z-index: 2; }
 }
@@ -153,18 +159,11 @@ def _svg(fig: plt.Figure) -> tuple[ET.Element, int]:
     return root, n
 
 
-def page_figure(fig: plt.Figure, *, full_width: bool = False, alt: str = "") -> HTML:
-    """The figure for a book page: inline SVG (points with :func:`label_points` show their text on
-    hover), scaled to the column, with the measurements the browser test needs.
-
-    ``full_width``: as wide as the theme's full-width content (136% of the column at >= 992 px) for
-    figures that need it, on pages without a right-hand table of contents. Not the theme's own
-    ``full-width`` class: its script then looks for that sidebar and throws on pages without one.
-    """
+def _page_svg(fig: plt.Figure, alt: str, css_class: str) -> str:
     meta = getattr(fig, "cornet_meta", None) or record_meta(fig).cornet_meta
     root, _ = _svg(fig)
     width_pt = float(root.get("viewBox").split()[2])
-    root.set("class", "cornet-figure")
+    root.set("class", css_class)
     root.set("data-cornet-min-fontsize", f"{meta['min_fontsize']:g}")
     root.set("data-cornet-dpi", "72")  # SVG user units are points
     root.set("data-cornet-natural-width", f"{width_pt:.2f}")
@@ -172,10 +171,25 @@ def page_figure(fig: plt.Figure, *, full_width: bool = False, alt: str = "") -> 
     if alt:
         root.set("aria-label", alt)
     # Scale with the column (never wider, so no page scroll on a phone) and at most 1.25x natural size.
-    root.set("style", f"width:100%;max-width:{1.25 * width_pt * 96 / 72:.0f}px;height:auto;display:block;margin:auto")
+    root.set("style", f"width:100%;max-width:{1.25 * width_pt * 96 / 72:.0f}px;height:auto;margin:auto")
     for attr in ("width", "height"):
         root.attrib.pop(attr, None)
-    svg = ET.tostring(root, encoding="unicode")
-    svg = re.sub(r"<\?xml[^>]*>", "", svg)
+    return re.sub(r"<\?xml[^>]*>", "", ET.tostring(root, encoding="unicode"))
+
+
+def page_figure(fig: plt.Figure, *, full_width: bool = False, alt: str = "",
+                narrow: plt.Figure | None = None) -> HTML:
+    """The figure for a book page: inline SVG (points with :func:`label_points` show their text on
+    hover), scaled to the column, with the measurements the browser test needs.
+
+    ``full_width``: as wide as the theme's full-width content (136% of the column at >= 992 px) for
+    figures that need it, on pages without a right-hand table of contents. Not the theme's own
+    ``full-width`` class: its script then looks for that sidebar and throws on pages without one.
+    ``narrow``: the same figure laid out for a phone (fewer panels a row), shown instead of ``fig``
+    below 768 px: a wide multi-panel figure scaled to a phone's column would shrink its text to ~4 px.
+    """
+    svg = _page_svg(fig, alt, "cornet-figure cornet-wide-layout" if narrow is not None else "cornet-figure")
+    if narrow is not None:
+        svg += _page_svg(narrow, alt, "cornet-figure cornet-narrow-layout")
     wrapper = "cornet-figure-wrap cornet-wide" if full_width else "cornet-figure-wrap"
     return HTML(f'<div class="{html.escape(wrapper)}">{svg}</div>{_WIDE_STYLE}{_TOOLTIP_SCRIPT}')

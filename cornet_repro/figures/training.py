@@ -7,7 +7,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 
-from ..models.config import FIG4_ROWS
+from ..models.config import FIG4_ROWS, fig4_short_label
 from ..stats import fmt_r, mean_ci
 from .interactive import record_meta
 from .style import CIRCUIT_MAGENTA, SOURCE_STYLE, paper_style, strip_leading_zero
@@ -22,12 +22,7 @@ def model_label(model_name: str) -> str:
         return "CORnet-S"
     for group, variant, name in FIG4_ROWS:
         if name == model_name:
-            short = {"Number of recurrent steps in V2/V4/IT": "steps", "Recurrent loop length": "loop",
-                     "Number of model areas": "areas", "Convolutional layers": "convs", "Skip connection": "skip",
-                     "Bottleneck size": "bottleneck", "Gating": "gate", "Normalization": "norm"}.get(group, group.lower())
-            variant = {"soft gate: sigmoid(input + state)": "soft", "no recurrence (1/1/1)": "1/1/1 (none)",
-                       "Group Normalization": "group"}.get(variant, variant)
-            return f"{short}: {variant}"
+            return fig4_short_label(group, variant)
     return model_name
 
 
@@ -62,15 +57,16 @@ def plateau_summary(curves: pd.DataFrame, chance: float | None = None) -> str:
 
 def plot_learning_curves(curves: pd.DataFrame, chance: float | None = None, columns: int = 5) -> plt.Figure:
     """Small multiples: validation top-1 per epoch of every run, one panel per model (seeds as
-    lines), in the order of Fig. 4's rows; the dashed line is chance."""
+    lines), in the order of Fig. 4's rows; the dashed line is chance. ``columns``: panels a row
+    (the figure's width follows, so 2 columns suit a phone)."""
     order = ["cornet_s"] + [name for _, _, name in FIG4_ROWS if name in set(curves.model_name) and name != "cornet_s"]
     order = list(dict.fromkeys(order))
     order = [m for m in order if m in set(curves.model_name)]
     rows = int(np.ceil(len(order) / columns))
     top = curves["val_top1"].max() * 1.08
     with paper_style():
-        fig, axes = plt.subplots(rows, columns, figsize=(9.3, 1.55 * rows + 0.5), sharex=True, sharey=True,
-                                 squeeze=False)
+        fig, axes = plt.subplots(rows, columns, figsize=(1.86 * columns, 1.55 * rows + 0.5), sharex=True,
+                                 sharey=True, squeeze=False)
         for ax in axes.flat[len(order):]:
             ax.set_visible(False)
         for ax, model in zip(axes.flat, order):
@@ -134,17 +130,19 @@ def emergence(dynamics: pd.DataFrame, fraction: float = 0.9) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=["model_name", "measure", "final", "epoch_reached", "r_with_top1"])
 
 
-def plot_dynamics(dynamics: pd.DataFrame) -> plt.Figure:
-    """One panel per measure against epoch: each model's mean over seeds with its 95% CI band."""
+def plot_dynamics(dynamics: pd.DataFrame, columns: int = 3) -> plt.Figure:
+    """One panel per measure against epoch: each model's mean over seeds with its 95% CI band.
+    ``columns``: panels a row (the width follows; 1 suits a phone)."""
     summary = dynamics_summary(dynamics)
     measures = [(m, label) for m, label in DYNAMICS_MEASURES if m in set(summary.measure)]
     models = list(dict.fromkeys(dynamics["model_name"]))
     colours = {m: (CIRCUIT_MAGENTA if m == "cornet_s" else SOURCE_STYLE["simulated"]["color"] if i == 1 else "0.3")
                for i, m in enumerate(models)}
-    columns = 3
     rows = int(np.ceil(len(measures) / columns))
+    legend_rows = 1 if columns > 1 else len(models)
     with paper_style():
-        fig, axes = plt.subplots(rows, columns, figsize=(9.3, 2.2 * rows + 0.6), sharex=True, squeeze=False)
+        fig, axes = plt.subplots(rows, columns, figsize=(3.1 * columns + 0.2 * (columns == 1), 2.2 * rows + 0.2 * legend_rows + 0.35),
+                                 sharex=True, squeeze=False)
         for ax in axes.flat[len(measures):]:
             ax.set_visible(False)
         for ax, (measure, label) in zip(axes.flat, measures):
@@ -162,8 +160,8 @@ def plot_dynamics(dynamics: pd.DataFrame) -> plt.Figure:
         for ax in axes[-1, :]:
             ax.set_xlabel("epoch", fontsize=8.5)
         handles, labels = axes.flat[0].get_legend_handles_labels()
-        fig.legend(handles, labels, loc="lower center", ncol=len(labels), fontsize=8)
-        fig.tight_layout(rect=(0, 0.06, 1, 1), h_pad=0.8)
+        fig.legend(handles, labels, loc="lower center", ncol=len(labels) if columns > 1 else 1, fontsize=8)
+        fig.tight_layout(rect=(0, (0.2 * legend_rows + 0.2) / fig.get_figheight(), 1, 1), h_pad=0.8)
         record_meta(fig)
     return fig
 

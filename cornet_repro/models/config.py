@@ -45,7 +45,7 @@ import math
 from dataclasses import dataclass
 from typing import Any
 
-__all__ = ["CORnetSConfig", "FIG4_VARIANTS", "FIG4_ROWS", "fig4_variant"]
+__all__ = ["CORnetSConfig", "FIG4_VARIANTS", "FIG4_ROWS", "FIG4_SHORT_GROUPS", "fig4_short_label", "fig4_variant"]
 
 _GATES = ("hard", "soft")
 _NORMS = ("batch", "group")
@@ -224,6 +224,21 @@ FIG4_ROWS: tuple[tuple[str, str, str], ...] = (
     ("Number of model areas", "4", "cornet_s_areas_4"),
     ("Number of model areas", "5", "cornet_s_areas_5"),
 )
+
+#: Fig. 4's group labels in one word, for labels that must be short (small panels, a phone's column).
+FIG4_SHORT_GROUPS: dict[str, str] = {
+    "Number of recurrent steps in V2/V4/IT": "steps", "Recurrent loop length": "loop", "Gating": "gate",
+    "Bottleneck size": "bottleneck", "Convolutional layers": "convs", "Skip connection": "skip",
+    "Normalization": "norm", "Number of model areas": "areas"}
+_SHORT_VARIANTS = {"soft gate: sigmoid(input + state)": "soft", "hard gate: input blocked at t > 0": "hard",
+                   "no recurrence (1/1/1)": "1/1/1 (none)", "Group Normalization": "group",
+                   "Batch Normalization": "batch"}
+
+
+def fig4_short_label(group: str, variant: str) -> str:
+    """A Fig. 4 row in a few words: ('Gating', 'soft gate: sigmoid(input + state)') → 'gate: soft'."""
+    return f"{FIG4_SHORT_GROUPS.get(group, group.lower())}: {_SHORT_VARIANTS.get(variant, variant)}"
+
 
 FIG4_VARIANTS: dict[str, CORnetSConfig] = {
     "cornet_s_steps_1_1_1": _DEFAULT.replace(times=(1, 1, 1)),
