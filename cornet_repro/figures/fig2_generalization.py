@@ -52,14 +52,16 @@ def fig2_data(scores: pd.DataFrame, show_cornet: bool = True, overlay: pd.DataFr
 
 
 def plot_fig2(scores: pd.DataFrame, *, show_cornet: bool = True, overlay: pd.DataFrame | None = None,
-              n_resamples: int = 10_000, seed: int = 0) -> tuple[plt.Figure, dict[str, Correlation]]:
+              n_resamples: int = 10_000, seed: int = 0,
+              stacked: bool = False) -> tuple[plt.Figure, dict[str, Correlation]]:
     """Draw the four panels of Fig. 2 (a 2 × 2 grid, the width of the text column) and return the
-    figure with the per-panel correlations; every point names itself on hover in the book."""
+    figure with the per-panel correlations; every point names itself on hover in the book.
+    ``stacked``: the panels in one column (a phone's)."""
     stats = fig2_statistics(scores, n_resamples, seed)
     models = selections.fig2_models(scores)
     cornet = scores[scores["model"] == selections.CORNET_S]
     with paper_style():
-        fig, grid = plt.subplots(2, 2, figsize=(6.8, 6.4))
+        fig, grid = plt.subplots(4, 1, figsize=(3.6, 12.4)) if stacked else plt.subplots(2, 2, figsize=(6.8, 6.4))
         for ax, panel, (x, y, title) in zip(grid.ravel(), "abcd", selections.FIG2_PANELS):
             xlabel, ylabel = AXIS_LABELS.get(x, LABELS[x]), AXIS_LABELS.get(y, LABELS[y])
 
