@@ -170,7 +170,7 @@ def test_brain_score_over_training_and_no_work_done_twice(tmp_path):
 
 
 def test_plateau_and_emergence_read_the_curves():
-    from cornet_repro.figures.training import dynamics_sentence, emergence, plateau_summary, plateau_table
+    from cornet_repro.figures.training import dynamics_sentence, emergence, plateau_summary, plateau_table, rising_note
 
     curves = pd.DataFrame({"model_name": ["cornet_s"] * 6 + ["cornet_s_skip_absent"] * 3,
                            "seed": [0, 0, 0, 1, 1, 1, 0, 0, 0], "epoch": [1, 2, 3] * 3,
@@ -182,6 +182,9 @@ def test_plateau_and_emergence_read_the_curves():
     assert text.startswith("1 of 3 runs reached a plateau")
     assert "Still rising (points over the last epoch): skip: absent seed 0 (+10.0); CORnet-S seed 1 (+5.0)." in text
     assert "CORnet-S ends at simulated top-1 0.318 ± 0.018 (mean ± s.d. over 2 seeds) (chance 0.031)" in text
+    assert rising_note(curves) == ("The runs still rising (CORnet-S, skip: absent) would gain with longer training, "
+                                   "so their deltas are not final.")
+    assert rising_note(curves[curves.epoch < 3].assign(val_top1=0.2)) == "Every run levels off by its last epoch."
     # V4 reaches 90% of its final value at epoch 1, top-1 and IT only at epoch 3; IT tracks top-1 exactly
     dynamics = pd.DataFrame({"model_name": "cornet_s", "seed": [0, 0, 0, 1, 1, 1], "epoch": [1, 2, 3] * 2,
                              "val_top1": [.1, .2, .3, .1, .2, .32], "V4": [.5, .5, .5, .5, .52, .5],

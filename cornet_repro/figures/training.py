@@ -55,6 +55,17 @@ def plateau_summary(curves: pd.DataFrame, chance: float | None = None) -> str:
             f"{len(base)} seeds){chance_text}; the weakest model, {model_label(weakest)}, at {final[weakest]:.3f}.")
 
 
+def rising_note(curves: pd.DataFrame) -> str:
+    """The caption's consequence of the plateau check: empty when every run levelled off, else which
+    deltas are not final."""
+    table = plateau_table(curves)
+    rising = sorted({model_label(m) for m in table[~table.plateau].model_name})
+    if not rising:
+        return "Every run levels off by its last epoch."
+    return (f"The runs still rising ({', '.join(rising)}) would gain with longer training, so their deltas "
+            "are not final.")
+
+
 def plot_learning_curves(curves: pd.DataFrame, chance: float | None = None, columns: int = 5) -> plt.Figure:
     """Small multiples: validation top-1 per epoch of every run, one panel per model (seeds as
     lines), in the order of Fig. 4's rows; the dashed line is chance. ``columns``: panels a row
