@@ -107,7 +107,7 @@ def ost_summary(pairs: pd.DataFrame) -> str:
     mean, low, high = mean_ci(corr["r"])
     ci = "" if np.isnan(low) else f" (95% CI over seeds [{fmt_r(low)}, {fmt_r(high)}])"
     kind = "not a reproduction" if first.source == "simulated" else "real data"
-    return (f" Right, computed here: {where}, per-image Spearman r = {fmt_r(mean)}{ci}; per seed "
+    return (f" The panel computed here: {where}, per-image Spearman r = {fmt_r(mean)}{ci}; per seed "
             f"{', '.join(fmt_r(r) for r in corr.r)} over {', '.join(str(n) for n in corr.n_both)} of "
             f"{corr.n_images.iloc[0]} images. An image counts when both the model's IT decoder and the monkey's IT "
             f"reach the monkey's behavioural d′ within 70–250 ms (Kar et al. 2019), so the images where "
