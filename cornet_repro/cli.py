@@ -278,7 +278,7 @@ def cmd_sweep(args: argparse.Namespace) -> int:
     from datetime import datetime, timezone
 
     from .data.shipped import SHIPPED_DIR
-    from .sweeps import FIG4_SWEEP_MODELS, over_training, run_sweep, ship
+    from .sweeps import FIG4_SWEEP_MODELS, over_training, plateau_check, run_sweep, ship
 
     started = datetime.now(timezone.utc).isoformat(timespec="seconds")
     preset = preset_from_args(args)
@@ -318,13 +318,18 @@ def cmd_sweep(args: argparse.Namespace) -> int:
     print(f"{len(outcomes)} runs of preset {preset.name} in {args.results_dir}")
     dynamics = over_training(args.runs_dir, preset, tracked, args.seeds, jobs=args.jobs, log=log) if tracked else None
     if args.ship:
+        # the shipped learning curves come with a plateau check that BatchNorm's noise cannot fool
+        checked = preset.train.keep_epoch_checkpoints and preset.train.epochs >= 2
+        plateau = plateau_check(args.runs_dir, preset, models, args.seeds, jobs=args.jobs) if checked else None
+        folders = [*(["--results-dir", args.results_dir] if args.results_dir != "results/sweep" else []),
+                   *(["--runs-dir", args.runs_dir] if args.runs_dir != "runs/sweep" else [])]
         command = " ".join(["cornet-repro", "sweep", "--preset", str(args.preset),
                             *[f"--set {item}" for item in args.overrides], "--models", args.models,
-                            "--seeds", *map(str, args.seeds), "--jobs", str(args.jobs),
+                            "--seeds", *map(str, args.seeds), "--jobs", str(args.jobs), *folders,
                             *(["--over-training", args.over_training] if args.over_training else []),
                             "--ship", args.ship])
         target = ship(args.results_dir, SHIPPED_DIR / args.ship, preset=preset, command=command, started=started,
-                      outcomes=outcomes, dynamics=dynamics)
+                      outcomes=outcomes, dynamics=dynamics, plateau=plateau)
         print(f"shipped to {target}")
     return 0
 
@@ -460,8 +465,9 @@ def build_parser() -> argparse.ArgumentParser:
                        help="for --estimate: the assumed fraction of the GPU's bf16 peak (default: 0.4)")
     sweep.add_argument("--gpu", default="A100", help="for --estimate: the GPU (default: A100)")
     sweep.add_argument("--ship", metavar="NAME",
-                       help="then copy the results, learning curves and a manifest into the package's "
-                            "shipped sweeps (cornet_repro/data/shipped/NAME), which the book reads")
+                       help="then copy the results, learning curves (with a plateau check, when every "
+                            "epoch's weights are kept) and a manifest into the package's shipped sweeps "
+                            "(cornet_repro/data/shipped/NAME), which the book reads")
     sweep.set_defaults(func=cmd_sweep)
 
     simulate = sub.add_parser("simulate", help="generate the simulated experiment of a preset (cached)",

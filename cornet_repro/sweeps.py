@@ -29,13 +29,13 @@ from typing import Any, Callable, Sequence
 
 import pandas as pd
 
-from .data.shipped import CURVES, DYNAMICS, MANIFEST, RESULTS
+from .data.shipped import CURVES, DYNAMICS, MANIFEST, PLATEAU, RESULTS
 from .files import atomic_write_text, check_writable
 from .presets import Preset, load_preset, to_dict
 from .results import git_commit, read_result, read_results, result_path
 
 __all__ = ["FIG4_SWEEP_MODELS", "SweepRun", "SweepJob", "scoring_overrides", "run_sweep", "learning_curves",
-           "over_training", "ship", "estimate_cost", "SweepError"]
+           "over_training", "plateau_check", "ship", "estimate_cost", "SweepError"]
 
 #: Every distinct Fig. 4 model, slowest first (which packs parallel runs best).
 FIG4_SWEEP_MODELS = ("cornet_s_steps_10_10_10", "cornet_s_steps_4_8_4", "cornet_s_bottleneck_6x",
@@ -292,6 +292,60 @@ def over_training(runs_dir: str | os.PathLike, preset: Preset, models: Sequence[
     return pd.concat(frames, ignore_index=True)
 
 
+def plateau_check(runs_dir: str | os.PathLike, preset: Preset, models: Sequence[str], seeds: Sequence[int], *,
+                  last: int = 2, max_images: int = 10_000, jobs: int = 1) -> pd.DataFrame:
+    """Is each run of a finished sweep at its plateau? Its last ``last`` epochs' weights evaluated on
+    the validation images as training logged them (``val_top1``, BatchNorm's running averages) and
+    with BatchNorm's statistics recomputed exactly over up to ``max_images`` of the run's training
+    images (``val_top1_exact_bn``, :func:`cornet_repro.train.recompute_batchnorm`): the second is
+    free of the running averages' epoch-to-epoch noise. One row per run and epoch."""
+    from .pipeline import run_directory
+
+    runs = [run_directory(preset.replace({"train.model": m, "train.seed": int(s)}), runs_dir)
+            for m in models for s in seeds]
+    if jobs == 1:
+        frames = [_plateau_check_run(run, last, max_images) for run in runs]
+    else:
+        threads = max(1, (os.cpu_count() or 1) // jobs)
+        context = multiprocessing.get_context("spawn")
+        with concurrent.futures.ProcessPoolExecutor(jobs, mp_context=context, initializer=_init_worker,
+                                                    initargs=(threads,)) as pool:
+            frames = list(pool.map(_plateau_check_run, runs, [last] * len(runs), [max_images] * len(runs),
+                                   [threads] * len(runs)))
+    return pd.concat(frames, ignore_index=True)
+
+
+def _plateau_check_run(run: Path, last: int, max_images: int, threads: int = 0) -> pd.DataFrame:
+    import torch
+
+    from .runs import build_model, epoch_file, load_run, load_training_file
+    from .train import Dist, evaluate, recompute_batchnorm
+    from .training_data import SeededAugmentation, build_datasets
+
+    if threads:
+        torch.set_num_threads(threads)
+    config = load_run(run).config
+    train_set, val_set, classes = build_datasets(config)
+    augmented = SeededAugmentation(train_set, config.seed)
+    augmented.set_epoch(config.epochs)  # one fixed draw, of an epoch the run never trained
+    train_loader = torch.utils.data.DataLoader(augmented, batch_size=config.batch_size)
+    val_loader = torch.utils.data.DataLoader(val_set, batch_size=config.batch_size)
+    rows = []
+    for epoch in range(max(1, config.epochs - last + 1), config.epochs + 1):
+        path = Path(run) / epoch_file(epoch)
+        if not path.is_file():
+            raise FileNotFoundError(f"{path}: no weights of epoch {epoch}; the plateau check needs the last epochs' "
+                                    "weights (train with --set keep_epoch_checkpoints=true)")
+        model = build_model(config, len(classes))
+        model.load_state_dict(load_training_file(path)["model"])
+        _, logged = evaluate(model, val_loader, Dist())
+        recompute_batchnorm(model, train_loader, max_images)
+        _, exact = evaluate(model, val_loader, Dist())
+        rows.append({"model_name": config.model, "seed": config.seed, "epoch": epoch, "val_top1": logged,
+                     "val_top1_exact_bn": exact})
+    return pd.DataFrame(rows)
+
+
 def _score_epochs(run: Path, threads: int = 0, log: Callable[[str], None] | None = None) -> pd.DataFrame:
     from .pipeline import score_epochs
 
@@ -316,9 +370,10 @@ def _changes(old: Any, new: Any, prefix: str = "") -> dict[str, list[Any]]:
 
 
 def ship(results_dir: str | os.PathLike, target: str | os.PathLike, *, preset: Preset, command: str,
-         started: str, outcomes: Sequence[SweepRun], dynamics: pd.DataFrame | None = None) -> Path:
+         started: str, outcomes: Sequence[SweepRun], dynamics: pd.DataFrame | None = None,
+         plateau: pd.DataFrame | None = None) -> Path:
     """Copy the sweep's result files (of ``preset``) and learning curves (and Brain-Score over
-    training, when given) into ``target`` with a manifest; a folder already there is replaced only
+    training and the plateau check, when given) into ``target`` with a manifest; a folder already there is replaced only
     once the new one is complete. Shipped again with the same preset, or with one that only trains
     longer (more ``train.epochs``: the runs were resumed, not retrained), the manifest keeps the
     earlier steps in ``history`` (an extension's step records ``preset_changes``). Each run's
@@ -339,6 +394,8 @@ def ship(results_dir: str | os.PathLike, target: str | os.PathLike, *, preset: P
     curves.to_csv(staging / CURVES, index=False, float_format="%.6g")
     if dynamics is not None:
         dynamics.to_csv(staging / DYNAMICS, index=False, float_format="%.6g")
+    if plateau is not None:
+        plateau.to_csv(staging / PLATEAU, index=False, float_format="%.6g")
     import torch
 
     step = {"command": command, "commit": git_commit(), "started": started,

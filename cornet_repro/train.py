@@ -62,7 +62,7 @@ from .runs import (CHECKPOINT, CHECKPOINT_FORMAT, FINAL_MODEL, CheckpointError, 
                    load_training_file, prepare_run_folder, write_preset)
 from .training_data import SeededAugmentation, SkipSampler, build_datasets
 
-__all__ = ["train", "NonFiniteLossError", "evaluate", "forward_flops", "device_peak_tflops"]
+__all__ = ["train", "NonFiniteLossError", "evaluate", "recompute_batchnorm", "forward_flops", "device_peak_tflops"]
 
 
 # Config fields that may differ on --resume: they change how a run is watched or stored, not
@@ -543,3 +543,30 @@ def evaluate(model: nn.Module, loader, d: Dist, channels_last: bool = False, aut
     model.train(was_training)
     loss_sum, correct, count = _all_reduce_sum([loss_sum, correct, count], d)
     return loss_sum / max(count, 1), correct / max(count, 1)
+
+
+def recompute_batchnorm(model: nn.Module, loader, max_images: int | None = None) -> int:
+    """Set every BatchNorm layer's running mean and variance to exact averages over the images of
+    ``loader`` (up to ``max_images``), the weights unchanged; return the number of images used.
+
+    In eval mode BatchNorm normalizes with running averages (momentum .1) that follow the last ~10
+    training batches, so nearly equal weights can score a point or two apart from one epoch to the
+    next; with exact averages that noise is gone (benchmarks/bench_bn_noise.py measures it).
+    """
+    layers = [m for m in model.modules() if isinstance(m, nn.modules.batchnorm._BatchNorm)]
+    momenta = [m.momentum for m in layers]
+    for m in layers:
+        m.reset_running_stats()
+        m.momentum = None  # a cumulative average over every batch seen
+    was_training, seen = model.training, 0
+    model.train()
+    with torch.no_grad():
+        for images, _ in loader:
+            if max_images is not None and seen >= max_images:
+                break
+            model(images)
+            seen += len(images)
+    for m, momentum in zip(layers, momenta):
+        m.momentum = momentum
+    model.train(was_training)
+    return seen

@@ -185,6 +185,15 @@ def test_plateau_and_emergence_read_the_curves():
     assert rising_note(curves) == ("The runs still rising (CORnet-S, skip: absent) would gain with longer training, "
                                    "so their deltas are not final.")
     assert rising_note(curves[curves.epoch < 3].assign(val_top1=0.2)) == "Every run levels off by its last epoch."
+    # with the plateau check: BatchNorm's recomputed statistics decide, and the logged noise is reported
+    check = curves[curves.epoch >= 2].assign(val_top1_exact_bn=[.30, .302, .30, .305, .10, .104])
+    table = plateau_table(curves.assign(lr=0.0002), check)
+    assert list(table.plateau) == [True, True, True] and list(table.last_rise_logged.round(3)) == [0.005, 0.05, 0.1]
+    text = plateau_summary(curves.assign(lr=0.0002), chance=1 / 32, check=check)
+    assert text.startswith("3 of 3 runs reached a plateau: validation top-1, with BatchNorm's statistics recomputed")
+    assert ("As logged during training, with BatchNorm's running averages of the last few batches, 1 of 3 did: over "
+            "the last epoch (learning rate 0.0002) those values moved by up to 10.0 points, the recomputed ones by "
+            "up to 0.5.") in text
     # V4 reaches 90% of its final value at epoch 1, top-1 and IT only at epoch 3; IT tracks top-1 exactly
     dynamics = pd.DataFrame({"model_name": "cornet_s", "seed": [0, 0, 0, 1, 1, 1], "epoch": [1, 2, 3] * 2,
                              "val_top1": [.1, .2, .3, .1, .2, .32], "V4": [.5, .5, .5, .5, .52, .5],
@@ -194,6 +203,28 @@ def test_plateau_and_emergence_read_the_curves():
     assert found.loc["IT", "r_with_top1"] == pytest.approx(1.0)
     sentence = dynamics_sentence(dynamics)
     assert "simulated top-1 reached 90% of its final value at epoch 3; V4 got there earlier" in sentence
+
+
+def test_the_plateau_check_re_evaluates_the_last_epochs_and_ships(tmp_path, preset, monkeypatch):
+    from cornet_repro.figures.training import plateau_summary, plateau_table
+    from cornet_repro.sweeps import learning_curves, plateau_check
+
+    two = preset.replace({"train.epochs": 2, "train.keep_epoch_checkpoints": True})
+    results, runs = tmp_path / "results", tmp_path / "runs"
+    outcomes = run_sweep(two, ["cornet_s"], [0, 1], results, runs, log=lambda _: None, ost_models=())
+    check = plateau_check(runs, two, ["cornet_s"], [0, 1])
+    assert list(check.epoch) == [1, 2, 1, 2] and check.val_top1_exact_bn.between(0, 1).all()
+    # re-evaluated as saved, each epoch's weights give exactly the validation top-1 training logged
+    curves = learning_curves([runs / "tiny" / f"cornet_s-seed{s}" for s in (0, 1)])
+    assert check.merge(curves, on=["model_name", "seed", "epoch"]).eval("val_top1_x == val_top1_y").all()
+    table = plateau_table(curves, check)
+    exact = check.groupby("seed").val_top1_exact_bn.agg(lambda v: v.iloc[-1] - v.iloc[0]).to_numpy()
+    assert np.allclose(table.last_rise, exact) and np.allclose(table.last_rise_exact_bn, exact)
+    assert "with BatchNorm's statistics recomputed exactly over the training images" in plateau_summary(curves, None, check)
+    monkeypatch.setattr(shipped_module, "SHIPPED_DIR", tmp_path / "shipped")
+    ship(results, tmp_path / "shipped" / "demo", preset=two, command="cornet-repro sweep ...",
+         started="2026-01-01T00:00:00+00:00", outcomes=outcomes, plateau=check)
+    pd.testing.assert_frame_equal(shipped_module.read_plateau("demo"), check, atol=1e-6)
 
 
 def test_the_shipped_sweep_is_complete_and_not_ignored_by_git():

@@ -261,6 +261,28 @@ def test_a_finished_run_resumed_with_more_epochs_equals_one_trained_that_long(tm
         train(tiny(tmp_path / "extended", **{**overrides, "train.epochs": 2}), resume=True)
 
 
+def test_recompute_batchnorm_sets_exact_averages_and_leaves_the_rest():
+    from cornet_repro.train import recompute_batchnorm
+
+    torch.manual_seed(0)
+    model = torch.nn.Sequential(torch.nn.Conv2d(3, 4, 3), torch.nn.BatchNorm2d(4), torch.nn.ReLU())
+    images = torch.randn(96, 3, 8, 8) * 3 + 1
+    loader = torch.utils.data.DataLoader(torch.utils.data.TensorDataset(images, torch.zeros(96)), batch_size=32)
+    weights = {k: v.clone() for k, v in model.state_dict().items() if "running" not in k and "tracked" not in k}
+    model.eval()
+    assert recompute_batchnorm(model, loader) == 96
+    bn = model[1]
+    with torch.no_grad():
+        conv = model[0](images)
+    assert torch.allclose(bn.running_mean, conv.mean(dim=(0, 2, 3)), atol=1e-5)  # all 96 images, not the last batch
+    # the running variance: the average of the batches' unbiased variances (equal batches)
+    per_batch = torch.stack([conv[i:i + 32].var(dim=(0, 2, 3), unbiased=True) for i in (0, 32, 64)]).mean(0)
+    assert torch.allclose(bn.running_var, per_batch, atol=1e-4)
+    assert bn.momentum == 0.1 and not model.training  # as it was
+    assert all(torch.equal(v, model.state_dict()[k]) for k, v in weights.items())  # the weights untouched
+    assert recompute_batchnorm(model, loader, max_images=32) == 32
+
+
 def test_sigkill_mid_epoch_then_resume_is_bit_identical(tmp_path, restore_torch_globals):
     """A run killed with SIGKILL after a step checkpoint and resumed ends with the same weights."""
     overrides = {"train.epochs": 3, "train.checkpoint_every_steps": 4}

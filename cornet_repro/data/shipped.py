@@ -9,6 +9,8 @@ A shipped sweep is a folder ``shipped/<name>/`` holding
                    loss, learning rate, seconds)
 ``dynamics.csv``   optional: Brain-Score over training, the weights after every epoch of some
                    models scored (:func:`cornet_repro.pipeline.score_epochs`)
+``plateau.csv``    optional: the plateau check, the last epochs' validation top-1 as logged and with
+                   BatchNorm's statistics recomputed (:func:`cornet_repro.sweeps.plateau_check`)
 ``manifest.json``  how it was made: commit, preset (the whole of it), command, machine, start and
                    end times, seconds per run
 =================  ================================================================================
@@ -29,10 +31,10 @@ from typing import Any
 import pandas as pd
 
 SHIPPED_DIR = Path(str(resources.files("cornet_repro") / "data" / "shipped"))
-RESULTS, CURVES, DYNAMICS, MANIFEST = "results", "curves.csv", "dynamics.csv", "manifest.json"
+RESULTS, CURVES, DYNAMICS, PLATEAU, MANIFEST = "results", "curves.csv", "dynamics.csv", "plateau.csv", "manifest.json"
 
-__all__ = ["SHIPPED_DIR", "RESULTS", "CURVES", "DYNAMICS", "MANIFEST", "shipped_names", "shipped_dir",
-           "read_manifest", "read_curves", "read_dynamics"]
+__all__ = ["SHIPPED_DIR", "RESULTS", "CURVES", "DYNAMICS", "PLATEAU", "MANIFEST", "shipped_names", "shipped_dir",
+           "read_manifest", "read_curves", "read_dynamics", "read_plateau"]
 
 
 def shipped_names() -> list[str]:
@@ -65,4 +67,11 @@ def read_dynamics(name: str) -> pd.DataFrame | None:
     ``seed``, ``epoch``, ``val_top1``, and per benchmark its ceiled score (+ ``_error``),
     ``brain_score_fig4``."""
     path = shipped_dir(name) / DYNAMICS
+    return pd.read_csv(path) if path.is_file() else None
+
+
+def read_plateau(name: str) -> pd.DataFrame | None:
+    """The plateau check of shipped sweep ``name`` (None if it has none): ``model_name``, ``seed``,
+    ``epoch`` (its last epochs), ``val_top1`` (as logged) and ``val_top1_exact_bn``."""
+    path = shipped_dir(name) / PLATEAU
     return pd.read_csv(path) if path.is_file() else None

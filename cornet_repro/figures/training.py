@@ -26,39 +26,61 @@ def model_label(model_name: str) -> str:
     return model_name
 
 
-def plateau_table(curves: pd.DataFrame) -> pd.DataFrame:
-    """Per run (model, seed): ``epochs``, ``val_top1`` after the last epoch, ``last_rise`` (its
-    change over the last epoch) and ``plateau`` (``last_rise`` < :data:`PLATEAU_RISE`)."""
+def plateau_table(curves: pd.DataFrame, check: pd.DataFrame | None = None) -> pd.DataFrame:
+    """Per run (model, seed): ``epochs``, ``val_top1`` after the last epoch, ``last_rise_logged``
+    (its change over the last epoch, as training logged it), ``last_rise_exact_bn`` (the same with
+    BatchNorm's statistics recomputed, from ``check``: :func:`cornet_repro.sweeps.plateau_check`;
+    NaN without it), ``last_rise`` (the second when there, else the first) and ``plateau``
+    (``last_rise`` < :data:`PLATEAU_RISE`)."""
+    exact = {}
+    if check is not None:
+        for (model, seed), run in check.sort_values("epoch").groupby(["model_name", "seed"], sort=False):
+            values = run["val_top1_exact_bn"].to_numpy(float)
+            exact[(model, seed)] = values[-1] - values[-2] if len(values) > 1 else np.nan
     rows = []
     for (model, seed), run in curves.sort_values("epoch").groupby(["model_name", "seed"], sort=False):
         top1 = run["val_top1"].to_numpy(float)
-        rise = top1[-1] - top1[-2] if len(top1) > 1 else np.nan
+        logged = top1[-1] - top1[-2] if len(top1) > 1 else np.nan
+        checked = exact.get((model, seed), np.nan)
+        rise = logged if np.isnan(checked) else checked
         rows.append({"model_name": model, "seed": seed, "epochs": len(top1), "val_top1": top1[-1],
-                     "last_rise": rise, "plateau": bool(rise < PLATEAU_RISE)})
-    return pd.DataFrame(rows, columns=["model_name", "seed", "epochs", "val_top1", "last_rise", "plateau"])
+                     "last_rise": rise, "plateau": bool(rise < PLATEAU_RISE), "last_rise_logged": logged,
+                     "last_rise_exact_bn": checked})
+    return pd.DataFrame(rows, columns=["model_name", "seed", "epochs", "val_top1", "last_rise", "plateau",
+                                       "last_rise_logged", "last_rise_exact_bn"])
 
 
-def plateau_summary(curves: pd.DataFrame, chance: float | None = None) -> str:
+def plateau_summary(curves: pd.DataFrame, chance: float | None = None, check: pd.DataFrame | None = None) -> str:
     """The page's sentence: how many runs reached a plateau, which did not (and by how much they
-    still rose), and where CORnet-S and the weakest model end against chance."""
-    table = plateau_table(curves)
+    still rose), and where CORnet-S and the weakest model end against chance. With ``check`` the
+    verdict uses BatchNorm's recomputed statistics and the sentence says how the logged values differ."""
+    table = plateau_table(curves, check)
     final = table.groupby("model_name")["val_top1"].mean()
     weakest = final.idxmin()
     base = table[table.model_name == "cornet_s"]["val_top1"]
     chance_text = "" if chance is None else f" (chance {chance:.3f})"
     rising = table[~table.plateau].sort_values("last_rise", ascending=False)
     still = "; ".join(f"{model_label(r.model_name)} seed {r.seed} ({r.last_rise * 100:+.1f})" for r in rising.itertuples())
-    return (f"{int(table.plateau.sum())} of {len(table)} runs reached a plateau: validation top-1 rose by less "
+    checked = table.last_rise_exact_bn.notna().all()
+    how = (", with BatchNorm's statistics recomputed exactly over the training images," if checked else "")
+    text = (f"{int(table.plateau.sum())} of {len(table)} runs reached a plateau: validation top-1{how} rose by less "
             f"than {PLATEAU_RISE * 100:.0f} point over the last epoch"
-            + (f". Still rising (points over the last epoch): {still}" if len(rising) else "") + ". "
-            f"CORnet-S ends at simulated top-1 {base.mean():.3f} ± {base.std(ddof=1):.3f} (mean ± s.d. over "
-            f"{len(base)} seeds){chance_text}; the weakest model, {model_label(weakest)}, at {final[weakest]:.3f}.")
+            + (f". Still rising (points over the last epoch): {still}" if len(rising) else "") + ". ")
+    if checked:
+        logged = int((table.last_rise_logged < PLATEAU_RISE).sum())
+        lr = curves.sort_values("epoch").groupby(["model_name", "seed"]).lr.last().max()
+        text += (f"As logged during training, with BatchNorm's running averages of the last few batches, {logged} of "
+                 f"{len(table)} did: over the last epoch (learning rate {lr:g}) those values moved by up to "
+                 f"{table.last_rise_logged.abs().max() * 100:.1f} points, the recomputed ones by up to "
+                 f"{table.last_rise_exact_bn.abs().max() * 100:.1f}. ")
+    return text + (f"CORnet-S ends at simulated top-1 {base.mean():.3f} ± {base.std(ddof=1):.3f} (mean ± s.d. over "
+                   f"{len(base)} seeds){chance_text}; the weakest model, {model_label(weakest)}, at {final[weakest]:.3f}.")
 
 
-def rising_note(curves: pd.DataFrame) -> str:
+def rising_note(curves: pd.DataFrame, check: pd.DataFrame | None = None) -> str:
     """The caption's consequence of the plateau check: empty when every run levelled off, else which
     deltas are not final."""
-    table = plateau_table(curves)
+    table = plateau_table(curves, check)
     rising = sorted({model_label(m) for m in table[~table.plateau].model_name})
     if not rising:
         return "Every run levels off by its last epoch."
