@@ -369,13 +369,14 @@ def _finish(fig: plt.Figure) -> plt.Figure:
 
 
 def draw_circuit(config_or_model: Any, ax: plt.Axes | None = None, *, numbered: bool = False,
-                 title: str | None = None, legend: bool | None = None) -> plt.Figure:
+                 title: str | None = None, legend: bool | str | None = None) -> plt.Figure:
     """Draw a CORnet-S-family circuit from its config; returns the figure.
 
     ``config_or_model``: a ``CORnetSConfig``, a model built from one, or a registry name
     (``'cornet_s'``, a Fig. 4 variant). ``numbered``: number the elements as Fig. 4's table groups.
     ``ax``: draw into this axes (its figure should give it ``PANEL_W`` inches of width, see
-    :func:`draw_circuit_grid`); otherwise a new figure, with a legend (``legend``, default on).
+    :func:`draw_circuit_grid`); otherwise a new figure, with a legend (``legend``, default on,
+    beside the diagram; ``"below"`` puts it under the diagram, for a phone's column).
     """
     config = circuit_config(config_or_model)
     with paper_style():
@@ -385,17 +386,24 @@ def draw_circuit(config_or_model: Any, ax: plt.Axes | None = None, *, numbered: 
         legend = True if legend is None else legend
         lines = title.count("\n") + 1 if title else 0
         height = _panel_height(config, lines)
-        width = PANEL_W + (LEGEND_W if legend else 0.0)
-        fig = plt.figure(figsize=(width, height), dpi=DPI)
-        ax = fig.add_axes((0, 0, PANEL_W / width, 1))
+        entries = _legend_lines(config, numbered) if legend else []
+        legend_h = 0.1 + sum(0.17 + 0.15 * (text.count("\n") + 1) + 0.08 for _, text in entries)
+        below = legend == "below"
+        width = max(PANEL_W, LEGEND_W) if below else PANEL_W + (LEGEND_W if legend else 0.0)
+        total = height + legend_h if below else height
+        fig = plt.figure(figsize=(width, total), dpi=DPI)
+        ax = fig.add_axes(((width - PANEL_W) / 2 / width, legend_h / total, PANEL_W / width, height / total)
+                          if below else (0, 0, PANEL_W / width, 1))
         _draw_panel(ax, config, numbered, title)
         if legend:
-            lax = fig.add_axes((PANEL_W / width, 0, 1 - PANEL_W / width, 1))
+            box = (0, 0, 1, legend_h / total) if below else (PANEL_W / width, 0, 1 - PANEL_W / width, 1)
+            lax = fig.add_axes(box)
             lax.set_xlim(0, LEGEND_W)
-            lax.set_ylim(0, height)
+            top = legend_h if below else height
+            lax.set_ylim(0, top)
             lax.axis("off")
-            y = height - 0.1
-            for heading, text in _legend_lines(config, numbered):
+            y = top - 0.1
+            for heading, text in entries:
                 _text(lax, 0.1, y, heading, gid="legend_heading", ha="left", va="top", fontweight="bold")
                 y -= 0.17
                 _text(lax, 0.1, y, text, gid="legend_text", ha="left", va="top")

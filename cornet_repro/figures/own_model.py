@@ -34,15 +34,15 @@ def layer_map_table(result: Mapping[str, Any]) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=["region", "position", "layer", "value", "raw", "chosen"])
 
 
-def plot_layer_map(result: Mapping[str, Any]) -> plt.Figure:
+def plot_layer_map(result: Mapping[str, Any], width: float = 6.4) -> plt.Figure:
     """Ceiled V4 and IT predictivity of every candidate layer, from input to output; the layer each
-    region chose on training splits is ringed."""
+    region chose on training splits is ringed. ``width``: inches (4 fits a phone's column)."""
     table = layer_map_table(result)
     if table.empty:
         raise ValueError("this result has no layer map (its model committed one layer per region)")
     layers = list(dict.fromkeys(table["layer"]))
     with paper_style():
-        fig, ax = plt.subplots(figsize=(6.4, 3.4))
+        fig, ax = plt.subplots(figsize=(width, 3.4))
         for region, rows in table.groupby("region", sort=False):
             x = rows["position"].to_numpy()
             ax.plot(x, rows["value"], "-o", color=REGION_COLOURS[region], ms=5, lw=1.6, label=region)
@@ -59,9 +59,10 @@ def plot_layer_map(result: Mapping[str, Any]) -> plt.Figure:
     return fig
 
 
-def plot_on_published(scores: pd.DataFrame, result: Mapping[str, Any]) -> plt.Figure:
+def plot_on_published(scores: pd.DataFrame, result: Mapping[str, Any], width: float = 6.4) -> plt.Figure:
     """Two panels: Brain-Score against ImageNet top-1 (Fig. 1) and against depth (Fig. 3), the
-    published models in green (CORnet-S red), the scored model in its data source's style."""
+    published models in green (CORnet-S red), the scored model in its data source's style.
+    ``width``: inches (4 fits a phone's column)."""
     source = result["source"]
     style = SOURCE_STYLE[source]
     bs = (result.get("brain_score") or {}).get("value")
@@ -69,7 +70,7 @@ def plot_on_published(scores: pd.DataFrame, result: Mapping[str, Any]) -> plt.Fi
     mine = f"{result['model']} ({source}{', not comparable' if source == 'simulated' else ''})"
     named = selections.named_models(scores)
     with paper_style():
-        fig, axes = plt.subplots(2, 1, figsize=(6.4, 8.4), layout="constrained")
+        fig, axes = plt.subplots(2, 1, figsize=(width, 8.4), layout="constrained")
         for ax, x, xlabel, value in ((axes[0], "imagenet_top1", "ImageNet top-1", top1),
                                      (axes[1], "depth", "model depth (log scale)", depth)):
             shown = named.dropna(subset=[x, "brain_score"])

@@ -20,8 +20,9 @@ VARIATION_NAMES = {0: "low", 3: "medium", 6: "high"}
 VARIATION_COLOURS = {0: "0.75", 3: "0.45", 6: CIRCUIT_MAGENTA}
 
 
-def plot_stimuli(experiment: SimulatedExperiment, *, per_level: int = 2) -> plt.Figure:
-    """One object per category (rows) at low / medium / high variation (``per_level`` images each)."""
+def plot_stimuli(experiment: SimulatedExperiment, *, per_level: int = 2, cell: float = 1.0) -> plt.Figure:
+    """One object per category (rows) at low / medium / high variation (``per_level`` images each);
+    ``cell``: inches per image (0.55 fits a phone's column with the same images)."""
     if experiment.images is None:
         raise ValueError("this experiment was loaded from files; pass one from cornet_repro.data.simulated.generate()")
     table = experiment.stimuli.reset_index(drop=True)
@@ -29,7 +30,7 @@ def plot_stimuli(experiment: SimulatedExperiment, *, per_level: int = 2) -> plt.
     levels = sorted(table["variation"].unique())
     with paper_style():
         fig, axes = plt.subplots(len(categories), len(levels) * per_level,
-                                 figsize=(1.0 * len(levels) * per_level, 1.0 * len(categories)), squeeze=False)
+                                 figsize=(cell * len(levels) * per_level, cell * len(categories)), squeeze=False)
         for row, category in enumerate(categories):
             first_object = table.loc[table["category_name"] == category, "object_name"].iloc[0]
             for j, level in enumerate(levels):
@@ -43,9 +44,12 @@ def plot_stimuli(experiment: SimulatedExperiment, *, per_level: int = 2) -> plt.
                     for spine in ax.spines.values():
                         spine.set_visible(False)
             axes[row, 0].set_ylabel(category, rotation=0, ha="right", va="center", fontsize=8, fontweight="normal")
+        narrow = cell * per_level < 1.6  # "medium variation" needs ~1.1 in at 9 pt: say "variation" once
         for j, level in enumerate(levels):
-            axes[0, j * per_level].set_title(f"{VARIATION_NAMES.get(level, level)} variation", fontsize=9,
-                                             loc="left")
+            name = VARIATION_NAMES.get(level, level)
+            axes[0, j * per_level].set_title(name if narrow else f"{name} variation", fontsize=9, loc="left")
+        if narrow:
+            fig.supxlabel("variation (columns)", fontsize=9, fontweight="normal", y=0.02)
         fig.subplots_adjust(wspace=0.05, hspace=0.05)
         record_meta(fig)
     return fig
@@ -81,13 +85,16 @@ def time_course_data(experiment: SimulatedExperiment) -> tuple[pd.DataFrame, pd.
     return pd.DataFrame(rows), ost[["stimulus_id", "variation", "ost_ms"]]
 
 
-def plot_time_course(experiment: SimulatedExperiment) -> plt.Figure:
+def plot_time_course(experiment: SimulatedExperiment, *, stacked: bool = False,
+                     data: tuple[pd.DataFrame, pd.DataFrame] | None = None) -> plt.Figure:
     """Left: IT's object information over time by variation level (cross-validated category
-    decoding per 10 ms bin). Right: the simulated monkey's object solution times by level."""
-    decoding, ost = time_course_data(experiment)
+    decoding per 10 ms bin). Right: the simulated monkey's object solution times by level.
+    ``stacked``: the second panel under the first (a phone's column); ``data``: what
+    :func:`time_course_data` returned for ``experiment``, if at hand (it decodes, which takes a while)."""
+    decoding, ost = data if data is not None else time_course_data(experiment)
     levels = sorted(decoding["variation"].unique())
     with paper_style():
-        fig, (left, right) = plt.subplots(1, 2, figsize=(7.0, 3.2))
+        fig, (left, right) = plt.subplots(2, 1, figsize=(3.8, 6.4)) if stacked else plt.subplots(1, 2, figsize=(7.0, 3.2))
         for level in levels:
             rows = decoding[decoding["variation"] == level]
             left.plot(rows["time_bin_start_ms"] + 5, rows["accuracy"], marker="o", ms=3,
