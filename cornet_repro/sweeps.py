@@ -324,6 +324,7 @@ def _plateau_check_run(run: Path, last: int, max_images: int, threads: int = 0) 
 
     if threads:
         torch.set_num_threads(threads)
+    device = torch.device("cuda" if torch.cuda.is_available() else "cpu")  # a GPU, where the sweep ran on GPUs
     config = load_run(run).config
     train_set, val_set, classes = build_datasets(config)
     augmented = SeededAugmentation(train_set, config.seed)
@@ -338,9 +339,10 @@ def _plateau_check_run(run: Path, last: int, max_images: int, threads: int = 0) 
                                     "weights (train with --set keep_epoch_checkpoints=true)")
         model = build_model(config, len(classes))
         model.load_state_dict(load_training_file(path)["model"])
-        _, logged = evaluate(model, val_loader, Dist())
+        model.to(device)
+        _, logged = evaluate(model, val_loader, Dist(device=device))
         recompute_batchnorm(model, train_loader, max_images)
-        _, exact = evaluate(model, val_loader, Dist())
+        _, exact = evaluate(model, val_loader, Dist(device=device))
         rows.append({"model_name": config.model, "seed": config.seed, "epoch": epoch, "val_top1": logged,
                      "val_top1_exact_bn": exact})
     return pd.DataFrame(rows)
@@ -373,8 +375,8 @@ def ship(results_dir: str | os.PathLike, target: str | os.PathLike, *, preset: P
          started: str, outcomes: Sequence[SweepRun], dynamics: pd.DataFrame | None = None,
          plateau: pd.DataFrame | None = None) -> Path:
     """Copy the sweep's result files (of ``preset``) and learning curves (and Brain-Score over
-    training and the plateau check, when given) into ``target`` with a manifest; a folder already there is replaced only
-    once the new one is complete. Shipped again with the same preset, or with one that only trains
+    training and the plateau check, when given) into ``target`` with a manifest; a folder already
+    there is replaced only once the new one is complete. Shipped again with the same preset, or with one that only trains
     longer (more ``train.epochs``: the runs were resumed, not retrained), the manifest keeps the
     earlier steps in ``history`` (an extension's step records ``preset_changes``). Each run's
     ``train_seconds`` sums its epochs' times from its log, however many steps made them."""

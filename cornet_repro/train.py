@@ -551,7 +551,8 @@ def recompute_batchnorm(model: nn.Module, loader, max_images: int | None = None)
 
     In eval mode BatchNorm normalizes with running averages (momentum .1) that follow the last ~10
     training batches, so nearly equal weights can score a point or two apart from one epoch to the
-    next; with exact averages that noise is gone (benchmarks/bench_bn_noise.py measures it).
+    next; exact averages remove that part of the epoch-to-epoch change, leaving the weights' own
+    (benchmarks/bench_bn_noise.py measures both). Runs on the model's device.
     """
     layers = [m for m in model.modules() if isinstance(m, nn.modules.batchnorm._BatchNorm)]
     momenta = [m.momentum for m in layers]
@@ -559,12 +560,13 @@ def recompute_batchnorm(model: nn.Module, loader, max_images: int | None = None)
         m.reset_running_stats()
         m.momentum = None  # a cumulative average over every batch seen
     was_training, seen = model.training, 0
+    device = next(model.parameters()).device
     model.train()
     with torch.no_grad():
         for images, _ in loader:
             if max_images is not None and seen >= max_images:
                 break
-            model(images)
+            model(images.to(device))
             seen += len(images)
     for m, momentum in zip(layers, momenta):
         m.momentum = momentum
