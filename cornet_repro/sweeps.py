@@ -409,6 +409,7 @@ def ship(results_dir: str | os.PathLike, target: str | os.PathLike, *, preset: P
     if old_manifest.is_file():  # shipped again (e.g. to add Brain-Score over training): keep what made the runs
         old = json.loads(old_manifest.read_text())
         changes = _changes(old.get("preset"), to_dict(preset))
+        changes.pop("description", None)  # words about the preset, not what it computes
         extended = set(changes) == {"train.epochs"} and changes["train.epochs"][1] > changes["train.epochs"][0]
         if not changes or extended:
             history = old.get("history", []) + [{k: old[k] for k in ("command", "commit", "started", "finished",

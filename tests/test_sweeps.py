@@ -89,7 +89,7 @@ def test_a_sweep_trains_scores_ships_and_is_checked_live(tmp_path, preset, monke
         live_check(results, "nope")
 
     # trained longer (epochs 1 -> 2): the runs are resumed, not retrained, and the manifest says so
-    longer = preset.replace({"train.epochs": 2})
+    longer = preset.replace({"train.epochs": 2, "description": "the same, trained longer"})
     extended = run_sweep(longer, ["cornet_s", "cornet_s_steps_1_1_1"], [0, 1], results, runs, log=lambda _: None,
                          ost_models=())
     assert not any(o.reused for o in extended)

@@ -469,6 +469,7 @@ def describe_shipped(manifest: dict) -> str:
         changes = step.get("preset_changes") or {}
         what = "; ".join(f"{key} {old} → {new}" for key, (old, new) in changes.items())
         text += (f"; then `{step['command']}` at commit {commit(step)} ({hours(step):.1f} h"
-                 + (f"; it trained the same runs longer: {what}" if what else "") + ")")
+                 + (f"; it trained the same runs longer: {what}" if what else "")
+                 + (f"; {step['note']}" if step.get("note") else "") + ")")
     seconds = [r.get("train_seconds", r["seconds"]) for r in runs]
     return text + f". Training took {sum(seconds) / 3600:.1f} h summed over runs (from their logs)."
