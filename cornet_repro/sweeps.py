@@ -376,10 +376,11 @@ def ship(results_dir: str | os.PathLike, target: str | os.PathLike, *, preset: P
          plateau: pd.DataFrame | None = None) -> Path:
     """Copy the sweep's result files (of ``preset``) and learning curves (and Brain-Score over
     training and the plateau check, when given) into ``target`` with a manifest; a folder already
-    there is replaced only once the new one is complete. Shipped again with the same preset, or with one that only trains
-    longer (more ``train.epochs``: the runs were resumed, not retrained), the manifest keeps the
-    earlier steps in ``history`` (an extension's step records ``preset_changes``). Each run's
-    ``train_seconds`` sums its epochs' times from its log, however many steps made them."""
+    there is replaced only once the new one is complete. Shipped again with the same preset, or
+    with one that only trains longer (more ``train.epochs``: the runs were resumed, not
+    retrained), the manifest keeps the earlier steps in ``history`` (an extension's step records
+    ``preset_changes``). Each run's ``train_seconds`` sums its epochs' times from its log, however
+    many steps made them."""
     target = Path(target)
     table = read_results(results_dir)
     table = table[table["preset"] == preset.name]

@@ -220,7 +220,8 @@ def test_the_plateau_check_re_evaluates_the_last_epochs_and_ships(tmp_path, pres
     table = plateau_table(curves, check)
     exact = check.groupby("seed").val_top1_exact_bn.agg(lambda v: v.iloc[-1] - v.iloc[0]).to_numpy()
     assert np.allclose(table.last_rise, exact) and np.allclose(table.last_rise_exact_bn, exact)
-    assert "with BatchNorm's statistics recomputed exactly over the training images" in plateau_summary(curves, None, check)
+    summary = plateau_summary(curves, None, check)
+    assert "with BatchNorm's statistics recomputed exactly over the training images" in summary
     monkeypatch.setattr(shipped_module, "SHIPPED_DIR", tmp_path / "shipped")
     ship(results, tmp_path / "shipped" / "demo", preset=two, command="cornet-repro sweep ...",
          started="2026-01-01T00:00:00+00:00", outcomes=outcomes, plateau=check)

@@ -8,6 +8,8 @@ x axis: it is drawn as a horizontal line at its Brain-Score.
 
 from __future__ import annotations
 
+import functools
+import textwrap
 from typing import Any, Mapping
 
 import matplotlib.pyplot as plt
@@ -68,6 +70,9 @@ def plot_on_published(scores: pd.DataFrame, result: Mapping[str, Any], width: fl
     bs = (result.get("brain_score") or {}).get("value")
     top1, depth = result.get("imagenet_top1"), result.get("depth")
     mine = f"{result['model']} ({source}{', not comparable' if source == 'simulated' else ''})"
+    # legend lines wrapped (~9 characters per inch at 9 pt: narrower than the panel), so that a
+    # narrow figure stays narrow when saved with a tight bounding box
+    wrap = functools.partial(textwrap.fill, width=int(9 * width))
     named = selections.named_models(scores)
     with paper_style():
         fig, axes = plt.subplots(2, 1, figsize=(width, 8.4), layout="constrained")
@@ -80,9 +85,9 @@ def plot_on_published(scores: pd.DataFrame, result: Mapping[str, Any], width: fl
                        label="published models")
             ax.scatter(cornet[x], cornet["brain_score"], s=55, color=CORNET_RED, zorder=5, label="CORnet-S (published)")
             if bs is not None and value is not None:
-                ax.scatter([value], [bs], label=mine, **style)
+                ax.scatter([value], [bs], label=wrap(mine), **style)
             elif bs is not None:  # no x for this model: its Brain-Score as a line across the panel
-                ax.axhline(bs, color=style["color"], lw=1.6, ls="--", label=f"{mine}: no {xlabel}")
+                ax.axhline(bs, color=style["color"], lw=1.6, ls="--", label=wrap(f"{mine}: no {xlabel}"))
             ax.set(xlabel=xlabel, ylabel="Brain-Score")
             if x == "depth":
                 ax.set_xscale("log")

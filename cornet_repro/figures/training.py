@@ -174,8 +174,8 @@ def plot_dynamics(dynamics: pd.DataFrame, columns: int = 3) -> plt.Figure:
     rows = int(np.ceil(len(measures) / columns))
     legend_rows = 1 if columns > 1 else len(models)
     with paper_style():
-        fig, axes = plt.subplots(rows, columns, figsize=(3.1 * columns + 0.2 * (columns == 1), 2.2 * rows + 0.2 * legend_rows + 0.35),
-                                 sharex=True, squeeze=False)
+        size = (3.1 * columns + 0.2 * (columns == 1), 2.2 * rows + 0.2 * legend_rows + 0.35)
+        fig, axes = plt.subplots(rows, columns, figsize=size, sharex=True, squeeze=False)
         for ax in axes.flat[len(measures):]:
             ax.set_visible(False)
         for ax, (measure, label) in zip(axes.flat, measures):
