@@ -9,7 +9,7 @@
 ``plateau``  Fig. 4's sweep (shipped, see :mod:`cornet_repro.data.shipped`): the ``small`` world
              trained to a plateau: 1,920 validation images, 17 epochs: lr .02 for 7, .002 for 7,
              .0002 for 3, as the paper's 20/20/3 (CORnet-S ~3 min on one core; every Fig. 4 variant ×
-             3 seeds ~1.2 h on 2 cores).
+             3 seeds ~1.5 h on 2 cores).
 ``paper``    the paper's recipe (§2.2): ImageNet from an ImageFolder, 224 px, batch 256, SGD momentum
              .9, weight decay 1e-4, lr .1 divided by 10 every 20 epochs, 43 epochs; real Brain-Score
              data. GPUs (DDP through ``torchrun``); days.
