@@ -78,8 +78,8 @@ def plateau_summary(curves: pd.DataFrame, chance: float | None = None, check: pd
 
 
 def rising_note(curves: pd.DataFrame, check: pd.DataFrame | None = None) -> str:
-    """The caption's consequence of the plateau check: empty when every run levelled off, else which
-    deltas are not final."""
+    """The caption's consequence of the plateau check: that every run levelled off, or which runs
+    still rise (their deltas are not final)."""
     table = plateau_table(curves, check)
     rising = sorted({model_label(m) for m in table[~table.plateau].model_name})
     if not rising:
