@@ -49,7 +49,9 @@ def plot_stimuli(experiment: SimulatedExperiment, *, per_level: int = 2, cell: f
             name = VARIATION_NAMES.get(level, level)
             axes[0, j * per_level].set_title(name if narrow else f"{name} variation", fontsize=9, loc="left")
         if narrow:
-            fig.supxlabel("variation (columns)", fontsize=9, fontweight="normal", y=0.02)
+            # just under the grid (subplots_adjust's default bottom is .11 of the height)
+            fig.supxlabel("variation (columns)", fontsize=9, fontweight="normal", va="top",
+                          y=0.11 - 0.06 / fig.get_figheight())
         fig.subplots_adjust(wspace=0.05, hspace=0.05)
         record_meta(fig)
     return fig
