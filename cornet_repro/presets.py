@@ -37,7 +37,7 @@ from .data.simulated import SimulatedConfig
 from .protocol import BENCHMARK_NAMES, COMPOSITES, CONVENTIONS
 
 __all__ = ["TrainConfig", "ScoreConfig", "Preset", "PRESETS", "get_preset", "load_preset", "preset_help",
-           "from_dict", "to_dict", "PresetError"]
+           "preset_differences", "from_dict", "to_dict", "PresetError"]
 
 
 class PresetError(ValueError):
@@ -434,6 +434,14 @@ def _flatten(data: Mapping[str, Any], prefix: str = "") -> dict[str, Any]:
         else:
             out[path] = value
     return out
+
+
+def preset_differences(old: Mapping[str, Any], new: Mapping[str, Any]) -> dict[str, list[Any]]:
+    """The fields two presets (as :func:`to_dict` gives them) set differently, in the dotted names
+    overrides use: ``{"train.epochs": [10, 17]}``."""
+    before, after = _flatten(old), _flatten(new)
+    return {key: [before.get(key), after.get(key)] for key in sorted(set(before) | set(after))
+            if before.get(key) != after.get(key)}
 
 
 def preset_help() -> str:

@@ -31,7 +31,7 @@ import pandas as pd
 
 from .data.shipped import CURVES, DYNAMICS, MANIFEST, PLATEAU, RESULTS
 from .files import atomic_write_text, check_writable
-from .presets import Preset, load_preset, to_dict
+from .presets import Preset, load_preset, preset_differences, to_dict
 from .results import git_commit, read_result, read_results, result_path
 
 __all__ = ["FIG4_SWEEP_MODELS", "SweepRun", "SweepJob", "scoring_overrides", "run_sweep", "learning_curves",
@@ -270,26 +270,37 @@ def learning_curves(runs: Sequence[Path]) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=columns).sort_values(["model_name", "seed", "epoch"]).reset_index(drop=True)
 
 
+def _sweep_runs(runs_dir: str | os.PathLike, preset: Preset, models: Sequence[str],
+                seeds: Sequence[int]) -> list[Path]:
+    from .pipeline import run_directory
+
+    return [run_directory(preset.replace({"train.model": m, "train.seed": int(s)}), runs_dir)
+            for m in models for s in seeds]
+
+
+def _map_runs(work: Callable[..., pd.DataFrame], runs: Sequence[Path], jobs: int, *args: Any) -> pd.DataFrame:
+    """``work(run, *args, threads)`` for every run, ``jobs`` processes at a time (each with its share
+    of the cores), concatenated in the order of ``runs``."""
+    if jobs == 1:
+        return pd.concat([work(run, *args, 0) for run in runs], ignore_index=True)
+    threads = max(1, (os.cpu_count() or 1) // jobs)
+    context = multiprocessing.get_context("spawn")
+    with concurrent.futures.ProcessPoolExecutor(jobs, mp_context=context, initializer=_init_worker,
+                                                initargs=(threads,)) as pool:
+        columns = [[arg] * len(runs) for arg in (*args, threads)]
+        return pd.concat(list(pool.map(work, runs, *columns)), ignore_index=True)
+
+
 def over_training(runs_dir: str | os.PathLike, preset: Preset, models: Sequence[str], seeds: Sequence[int], *,
                   jobs: int = 1, log: Callable[[str], None] = print) -> pd.DataFrame:
     """Brain-Score over training of ``models`` × ``seeds`` of a finished sweep: every epoch's
     weights scored (:func:`cornet_repro.pipeline.score_epochs`), ``jobs`` runs at a time; one row
     per run and epoch."""
-    from .pipeline import run_directory
-
-    runs = [run_directory(preset.replace({"train.model": m, "train.seed": int(s)}), runs_dir)
-            for m in models for s in seeds]
-    if jobs == 1:
-        frames = [_score_epochs(run, 0, log) for run in runs]
-    else:
-        threads = max(1, (os.cpu_count() or 1) // jobs)
-        context = multiprocessing.get_context("spawn")
-        with concurrent.futures.ProcessPoolExecutor(jobs, mp_context=context, initializer=_init_worker,
-                                                    initargs=(threads,)) as pool:
-            frames = list(pool.map(_score_epochs, runs, [threads] * len(runs)))
-            for run in runs:
-                log(f"cornet-repro sweep: {run} scored over training")
-    return pd.concat(frames, ignore_index=True)
+    runs = _sweep_runs(runs_dir, preset, models, seeds)
+    frame = _map_runs(_score_epochs, runs, jobs)
+    for run in runs:
+        log(f"cornet-repro sweep: {run} scored over training")
+    return frame
 
 
 def plateau_check(runs_dir: str | os.PathLike, preset: Preset, models: Sequence[str], seeds: Sequence[int], *,
@@ -299,20 +310,7 @@ def plateau_check(runs_dir: str | os.PathLike, preset: Preset, models: Sequence[
     with BatchNorm's statistics recomputed exactly over up to ``max_images`` of the run's training
     images (``val_top1_exact_bn``, :func:`cornet_repro.train.recompute_batchnorm`): the second is
     free of the running averages' epoch-to-epoch noise. One row per run and epoch."""
-    from .pipeline import run_directory
-
-    runs = [run_directory(preset.replace({"train.model": m, "train.seed": int(s)}), runs_dir)
-            for m in models for s in seeds]
-    if jobs == 1:
-        frames = [_plateau_check_run(run, last, max_images) for run in runs]
-    else:
-        threads = max(1, (os.cpu_count() or 1) // jobs)
-        context = multiprocessing.get_context("spawn")
-        with concurrent.futures.ProcessPoolExecutor(jobs, mp_context=context, initializer=_init_worker,
-                                                    initargs=(threads,)) as pool:
-            frames = list(pool.map(_plateau_check_run, runs, [last] * len(runs), [max_images] * len(runs),
-                                   [threads] * len(runs)))
-    return pd.concat(frames, ignore_index=True)
+    return _map_runs(_plateau_check_run, _sweep_runs(runs_dir, preset, models, seeds), jobs, last, max_images)
 
 
 def _plateau_check_run(run: Path, last: int, max_images: int, threads: int = 0) -> pd.DataFrame:
@@ -348,27 +346,13 @@ def _plateau_check_run(run: Path, last: int, max_images: int, threads: int = 0) 
     return pd.DataFrame(rows)
 
 
-def _score_epochs(run: Path, threads: int = 0, log: Callable[[str], None] | None = None) -> pd.DataFrame:
+def _score_epochs(run: Path, threads: int = 0) -> pd.DataFrame:
     from .pipeline import score_epochs
 
     if threads:
         import torch
         torch.set_num_threads(threads)
-    start = time.perf_counter()
-    frame = score_epochs(run)
-    if log:
-        log(f"cornet-repro sweep: {run} scored over training in {time.perf_counter() - start:.0f} s")
-    return frame
-
-
-def _changes(old: Any, new: Any, prefix: str = "") -> dict[str, list[Any]]:
-    """Dotted keys whose values differ between two preset dicts, as ``{key: [old, new]}``."""
-    if isinstance(old, dict) and isinstance(new, dict):
-        out: dict[str, list[Any]] = {}
-        for key in sorted(set(old) | set(new)):
-            out.update(_changes(old.get(key), new.get(key), f"{prefix}{key}."))
-        return out
-    return {} if old == new else {prefix.rstrip("."): [old, new]}
+    return score_epochs(run)
 
 
 def ship(results_dir: str | os.PathLike, target: str | os.PathLike, *, preset: Preset, command: str,
@@ -409,7 +393,7 @@ def ship(results_dir: str | os.PathLike, target: str | os.PathLike, *, preset: P
     old_manifest = target / MANIFEST
     if old_manifest.is_file():  # shipped again (e.g. to add Brain-Score over training): keep what made the runs
         old = json.loads(old_manifest.read_text())
-        changes = _changes(old.get("preset"), to_dict(preset))
+        changes = preset_differences(old.get("preset") or {}, to_dict(preset))
         changes.pop("description", None)  # words about the preset, not what it computes
         extended = set(changes) == {"train.epochs"} and changes["train.epochs"][1] > changes["train.epochs"][0]
         if not changes or extended:
