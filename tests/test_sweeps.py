@@ -179,7 +179,7 @@ def test_plateau_and_emergence_read_the_curves():
     assert list(table.plateau) == [True, False, False]
     assert list(table.last_rise.round(3)) == [0.005, 0.05, 0.1]
     text = plateau_summary(curves, chance=1 / 32)
-    assert text.startswith("1 of 3 runs reached a plateau")
+    assert text.startswith("1 of 3 runs reached a plateau: simulated validation top-1 rose")
     assert "Still rising (points over the last epoch): skip: absent seed 0 (+10.0); CORnet-S seed 1 (+5.0)." in text
     assert "CORnet-S ends at simulated top-1 0.318 ± 0.018 (mean ± s.d. over 2 seeds) (chance 0.031)" in text
     assert rising_note(curves) == ("The runs still rising (CORnet-S, skip: absent) would gain with longer training, "
@@ -190,7 +190,7 @@ def test_plateau_and_emergence_read_the_curves():
     table = plateau_table(curves.assign(lr=0.0002), check)
     assert list(table.plateau) == [True, True, True] and list(table.last_rise_logged.round(3)) == [0.005, 0.05, 0.1]
     text = plateau_summary(curves.assign(lr=0.0002), chance=1 / 32, check=check)
-    assert text.startswith("3 of 3 runs reached a plateau: validation top-1, with BatchNorm's statistics recomputed")
+    assert text.startswith("3 of 3 runs reached a plateau: simulated validation top-1, with BatchNorm's statistics recomputed")
     assert ("As logged during training, with BatchNorm's running averages of the last few batches, 1 of 3 did: over "
             "the last epoch (learning rate 0.0002) those values moved by up to 10.0 points, the recomputed ones by "
             "up to 0.5.") in text

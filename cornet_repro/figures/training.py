@@ -63,7 +63,7 @@ def plateau_summary(curves: pd.DataFrame, chance: float | None = None, check: pd
     still = "; ".join(f"{model_label(r.model_name)} seed {r.seed} ({r.last_rise * 100:+.1f})" for r in rising.itertuples())
     checked = table.last_rise_exact_bn.notna().all()
     how = (", with BatchNorm's statistics recomputed exactly over the training images," if checked else "")
-    text = (f"{int(table.plateau.sum())} of {len(table)} runs reached a plateau: validation top-1{how} rose by less "
+    text = (f"{int(table.plateau.sum())} of {len(table)} runs reached a plateau: simulated validation top-1{how} rose by less "
             f"than {PLATEAU_RISE * 100:.0f} point over the last epoch"
             + (f". Still rising (points over the last epoch): {still}" if len(rising) else "") + ". ")
     if checked:
