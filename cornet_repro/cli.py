@@ -510,8 +510,9 @@ def main(argv: Sequence[str] | None = None) -> int:
 def _known_errors() -> tuple[type, ...]:
     from .models.weights import WeightsError
     from .presets import PresetError
+    from .sweeps import SweepError  # names each failed run and its error (which names the fix)
 
-    return (PresetError, WeightsError, NotebookError, ValueError, OSError, FloatingPointError)
+    return (PresetError, WeightsError, NotebookError, SweepError, ValueError, OSError, FloatingPointError)
 
 
 def describe_error(error: BaseException) -> str:

@@ -134,6 +134,18 @@ def test_a_sweep_through_submitits_local_executor(tmp_path, preset):
     assert list((tmp_path / "runs" / "submitit").glob("*_log.out"))  # submitit's logs beside the runs
 
 
+def test_a_failed_run_of_a_cli_sweep_is_one_line_naming_the_run_and_the_fix(tmp_path, capsys):
+    folders = ["--results-dir", str(tmp_path / "r"), "--runs-dir", str(tmp_path / "runs")]
+    args = ["sweep", "--preset", "tiny", "--models", "cornet_s", "--seeds", "0", *folders,
+            "--set", "n_train=64", "--set", "n_val=32", "--set", "progress=false"]
+    assert cli.main([*args, "--set", "epochs=2"]) == 0
+    capsys.readouterr()
+    code = cli.main([*args, "--set", "epochs=1"])  # fewer epochs than the run has done
+    err = [line for line in capsys.readouterr().err.splitlines() if line.startswith("error: ")]
+    assert code == 1 and len(err) == 1 and "unexpected" not in err[0], err
+    assert err[0].startswith("error: cornet_s seed 0: ValueError: --resume: epochs=1") and "at least 2" in err[0]
+
+
 @pytest.mark.parametrize("argv, expected", [
     (["--models", "cornet_x"], "unknown model 'cornet_x'"),
     (["--seeds", "-1"], "--seeds -1: seeds are integers >= 0"),
